@@ -1,0 +1,24 @@
+/**
+ * Time, injected: the core never reads the system clock or sets a timer itself, so
+ * tests can drive it.
+ */
+export interface Clock {
+	/** Milliseconds on a monotonic scale. */
+	now(): number;
+	setTimeout(callback: () => void, ms: number): Cancel;
+	setInterval(callback: () => void, ms: number): Cancel;
+}
+
+export type Cancel = () => void;
+
+export const systemClock: Clock = {
+	now: () => performance.now(),
+	setTimeout(callback, ms) {
+		const timer = setTimeout(callback, ms);
+		return () => clearTimeout(timer);
+	},
+	setInterval(callback, ms) {
+		const timer = setInterval(callback, ms);
+		return () => clearInterval(timer);
+	},
+};

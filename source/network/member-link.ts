@@ -1,0 +1,117 @@
+import type { Clock } from './clock.js';
+import type { Address } from './address.js';
+import type { Transport } from './transport.js';
+import { ReplayWindow } from './replay-window.js';
+import { TrafficCounters } from './traffic.js';
+import { MAX_DATAGRAM, encodeMember, openFrame, type Frame, type Parsed } from '../protocol/frame.js';
+import { decodeBody, encodeBody } from '../protocol/codec.js';
+import { memberMessage, type MemberMessage } from '../protocol/messages.js';
+import { agree, type Identity } from '../security/keys.js';
+import { pairKey } from '../security/handshake-keys.js';
+
+export interface LinkPeer {
+	readonly address: Address;
+	readonly agreeKey: Buffer;
+	readonly incarnation: number;
+}
+
+interface PeerState extends LinkPeer {
+	readonly key: Buffer;
+	readonly window: ReplayWindow;
+}
+
+export interface LinkOptions {
+	readonly transport: Transport;
+	readonly identity: Identity;
+	readonly self: string;
+	readonly incarnation: number;
+	readonly epoch: number;
+	readonly networkKey: Buffer;
+	readonly clock: Clock;
+}
+
+/**
+ * The sealed channel between members of one epoch: who may speak (the peers it was told
+ * of), under which pairwise key, and which datagrams are fresh. Every datagram that
+ * fails any check is dropped and counted by reason, never thrown.
+ */
+export class MemberLink {
+	readonly traffic = new TrafficCounters();
+	readonly #peers = new Map<string, PeerState>();
+	#seq = 0;
+
+	constructor(readonly options: LinkOptions) {}
+
+	get self(): string {
+		return this.options.self;
+	}
+
+	get epoch(): number {
+		return this.options.epoch;
+	}
+
+	/** Adds or updates a peer; a new incarnation gets a fresh replay window. */
+	setPeer(id: string, peer: LinkPeer): void {
+		const current = this.#peers.get(id);
+		if (current && current.incarnation === peer.incarnation && current.agreeKey.equals(peer.agreeKey) &&
+			current.address.host === peer.address.host && current.address.port === peer.address.port) {
+			return;
+		}
+		const secret = agree(this.options.identity.agreePrivate, peer.agreeKey);
+		if (!secret) return;
+		const keepWindow = current && current.incarnation === peer.incarnation && current.agreeKey.equals(peer.agreeKey);
+		this.#peers.set(id, {
+			...peer,
+			key: keepWindow ? current.key : pairKey(secret, this.options.networkKey, this.options.epoch, this.self, id),
+			window: keepWindow ? current.window : new ReplayWindow(),
+		});
+	}
+
+	removePeer(id: string): void {
+		this.#peers.delete(id);
+	}
+
+	hasPeer(id: string): boolean {
+		return this.#peers.has(id);
+	}
+
+	peerIds(): IterableIterator<string> {
+		return this.#peers.keys();
+	}
+
+	/** Seals and sends one message; false if the peer is unknown or the message too big. */
+	send(to: string, message: MemberMessage): boolean {
+		const peer = this.#peers.get(to);
+		if (!peer) return false;
+		const bytes = encodeMember(
+			peer.key,
+			{ epoch: this.options.epoch, incarnation: this.options.incarnation, seq: this.#seq++, sender: this.self },
+			encodeBody(message),
+		);
+		if (bytes.length > MAX_DATAGRAM) return false;
+		this.options.transport.send(peer.address, bytes);
+		return true;
+	}
+
+	/** Checks a member frame and returns its sender and message, or why it was dropped. */
+	accept(frame: Extract<Frame, { kind: 'member' }>): Parsed<{ sender: string; message: MemberMessage }> {
+		const drop = (reason: Parameters<TrafficCounters['countDrop']>[0]): Parsed<never> => {
+			this.traffic.countDrop(reason);
+			return { ok: false, reason };
+		};
+		if (frame.epoch !== this.options.epoch) return drop('wrong-epoch');
+		const peer = this.#peers.get(frame.sender);
+		if (!peer || frame.sender === this.self) return drop('unknown-sender');
+		if (frame.incarnation < peer.incarnation) return drop('stale-incarnation');
+		// A higher incarnation than we know: its new keys have not reached us yet.
+		if (frame.incarnation > peer.incarnation) return drop('unknown-sender');
+		const body = openFrame(peer.key, frame);
+		if (!body.ok) return drop(body.reason);
+		// Only after authentication, or anyone could burn sequence numbers in the window.
+		if (!peer.window.accept(frame.seq)) return drop('replayed');
+		const message = decodeBody(memberMessage, body.value);
+		if (!message.ok) return drop(message.reason);
+		this.traffic.received++;
+		return { ok: true, value: { sender: frame.sender, message: message.value } };
+	}
+}

@@ -1,0 +1,36 @@
+import type { AreaId } from '../model/ids.js';
+import type { MallLayout } from '../model/mall.js';
+import type { MemberRecord } from '../protocol/messages.js';
+
+/** Whether a member follows an area: its sensors, and the observers subscribed to it. */
+export function caresAbout(layout: MallLayout, member: MemberRecord, area: AreaId): boolean {
+	if (member.role === 'observer') return member.areas === null || member.areas.includes(area);
+	return member.sensor !== null && (layout.sensorsOf.get(area) ?? []).includes(member.sensor as never);
+}
+
+/**
+ * Hierarchy filtering (design.md §3): the members an area's events go to. Recomputed only
+ * when the directory changes, since it is asked for on every flush.
+ */
+export class Router {
+	#version = -1;
+	readonly #cache = new Map<AreaId, string[]>();
+
+	constructor(readonly layout: MallLayout, readonly self: string) {}
+
+	recipients(area: AreaId, version: number, members: () => Iterable<MemberRecord>): readonly string[] {
+		if (version !== this.#version) {
+			this.#cache.clear();
+			this.#version = version;
+		}
+		let ids = this.#cache.get(area);
+		if (!ids) {
+			ids = [];
+			for (const member of members()) {
+				if (member.id !== this.self && caresAbout(this.layout, member, area)) ids.push(member.id);
+			}
+			this.#cache.set(area, ids);
+		}
+		return ids;
+	}
+}

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+
+/**
+ * Every message footfall sends, as zod schemas: parsed once at the edge, trusted inside.
+ * Field names are short because they travel in every datagram; each is documented here.
+ */
+
+const id = z.string().min(1).max(64);
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** An explicit subscription longer than this would not fit a member record in one datagram. */
+export const MAX_SUBSCRIBED_AREAS = 40;
+const key = z.string().regex(/^[A-Za-z0-9+/]{43}=$/); // 32 bytes, base64
+
+/** One sensor's row of one area (see counting/row.ts); the owner is the datagram's sender. */
+export const wireRow = z.strictObject({
+	a: id, // area
+	e: count, // entries
+	x: count, // exits
+	se: count, // staff entries
+	sx: count, // staff exits
+	r: count, // refused
+	g: z.record(id, count), // permits given, by receiving sensor
+});
+export type WireRow = z.infer<typeof wireRow>;
+
+/** A member as the tracker certifies it; `sig` is the tracker's Ed25519 over the rest. */
+export const memberRecord = z.strictObject({
+	id,
+	role: z.enum(['sensor', 'observer']),
+	sensor: id.nullable(),
+	/** Observers: the areas they follow, null for all. Sensors: null (their areas follow from the layout). */
+	areas: z.array(id).max(MAX_SUBSCRIBED_AREAS).nullable(),
+	host: z.string().min(1).max(64),
+	port: z.number().int().min(1).max(65535),
+	signKey: key,
+	agreeKey: key,
+	incarnation: z.number().int().positive(),
+	epoch: z.number().int().nonnegative(),
+	sig: z.string().max(100),
+});
+export type MemberRecord = z.infer<typeof memberRecord>;
+
+// ---- the handshake with the tracker ------------------------------------------------
+
+export const hello = z.strictObject({ type: z.literal('hello'), eph: key });
+export const challenge = z.strictObject({
+	type: z.literal('challenge'),
+	/** The tracker's static X25519 key (its identity for logins) and a fresh ephemeral one. */
+	trackerKey: key,
+	eph: key,
+});
+export const clearRefusal = z.strictObject({ type: z.literal('refused'), reason: z.string().max(300) });
+export const clearMessage = z.discriminatedUnion('type', [hello, challenge, clearRefusal]);
+export type ClearMessage = z.infer<typeof clearMessage>;
+
+export const login = z.strictObject({
+	type: z.literal('login'),
+	user: id,
+	password: z.string().max(1024),
+	/** What the member means to be; the tracker refuses it if the account says otherwise. */
+	role: z.enum(['sensor', 'observer']),
+	/** A sensor peer may name the sensor it expects to speak for (null: the account's). */
+	sensor: id.nullable(),
+	signKey: key,
+	agreeKey: key,
+	/** Observers: the areas to follow (null: all). */
+	areas: z.array(id).max(MAX_SUBSCRIBED_AREAS).nullable(),
+	/** The incarnation this member's own log says it last had (0: none). */
+	lastIncarnation: count,
+});
+export const welcome = z.strictObject({
+	type: z.literal('welcome'),
+	epoch: z.number().int().nonnegative(),
+	networkKey: key,
+	member: memberRecord,
+	trackerId: id,
+	trackerSignKey: key,
+	trackerAgreeKey: key,
+	/** The layout document to fetch before serving. */
+	layout: z.strictObject({ version: count, chunks: count }),
+	/** The directory's version with this member in it: a member serves once it has caught up. */
+	directoryVersion: count,
+});
+export const sealedRefusal = z.strictObject({
+	type: z.literal('refused'),
+	reason: z.string().max(300),
+	/** For throttled logins: when to try again. */
+	retryAfterMs: count.optional(),
+});
+export const handshakeMessage = z.discriminatedUnion('type', [login, welcome, sealedRefusal]);
+export type HandshakeMessage = z.infer<typeof handshakeMessage>;
+
+// ---- between members ---------------------------------------------------------------
+
+export const rowsMessage = z.strictObject({ type: z.literal('rows'), rows: z.array(wireRow).max(64) });
+export const permitRequest = z.strictObject({ type: z.literal('permit-request'), area: id, want: count });
+export const permitDenied = z.strictObject({ type: z.literal('permit-denied'), area: id });
+/** Member → tracker, every few seconds and whenever a change looks missed: "I have up to version". */
+export const directoryPull = z.strictObject({ type: z.literal('directory-pull'), version: count });
+/**
+ * Tracker → member: one page of the directory. It holds the current record (or, in
+ * `left`, the id) of every member whose last change has a version in (`from`, `to`].
+ * A member at version v applies any page with from ≤ v < to and is then at `to`.
+ */
+export const directoryPage = z.strictObject({
+	type: z.literal('directory-page'),
+	from: count,
+	to: count,
+	joined: z.array(memberRecord).max(2),
+	left: z.array(id).max(32),
+});
+export const documentPull = z.strictObject({
+	type: z.literal('doc-pull'),
+	doc: z.literal('layout'),
+	version: count,
+	index: count,
+});
+export const documentChunk = z.strictObject({
+	type: z.literal('doc-chunk'),
+	doc: z.literal('layout'),
+	version: count,
+	index: count,
+	total: count,
+	data: z.string().max(1100),
+});
+export const leave = z.strictObject({ type: z.literal('leave') });
+/** Tracker → member: another process logged in as this member; this one must stop. */
+export const superseded = z.strictObject({ type: z.literal('superseded'), incarnation: count });
+
+export const memberMessage = z.discriminatedUnion('type', [
+	rowsMessage,
+	permitRequest,
+	permitDenied,
+	directoryPull,
+	directoryPage,
+	documentPull,
+	documentChunk,
+	leave,
+	superseded,
+]);
+export type MemberMessage = z.infer<typeof memberMessage>;
+export type MemberMessageType = MemberMessage['type'];
