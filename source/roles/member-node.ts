@@ -1,0 +1,269 @@
+import type { MallLayout } from '../model/mall.js';
+import { layoutFromJson } from '../model/layout-codec.js';
+import type { Address } from '../network/address.js';
+import { formatAddress } from '../network/address.js';
+import type { Clock } from '../network/clock.js';
+import type { Timings } from '../network/config.js';
+import { DirectoryReplica } from '../network/directory-replica.js';
+import { DocumentAssembly } from '../network/document.js';
+import { MemberLink } from '../network/member-link.js';
+import { JoinError, TrackerSession, type LoginRequest, type Welcome } from '../network/tracker-session.js';
+import type { Transport } from '../network/transport.js';
+import { parseFrame } from '../protocol/frame.js';
+import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
+import { exportIdentity, type Identity } from '../security/keys.js';
+import type { EventSink } from './events.js';
+
+export interface MemberOptions {
+	readonly transport: Transport;
+	readonly clock: Clock;
+	readonly timings: Timings;
+	readonly tracker: Address;
+	readonly user: string;
+	readonly password: string;
+	readonly role: 'sensor' | 'observer';
+	/** Sensors: the sensor this peer expects to speak for (null: whatever its account says). */
+	readonly sensor: string | null;
+	/** Observers: the areas to follow (null: all). */
+	readonly areas: readonly string[] | null;
+	readonly identity: Identity;
+	readonly lastIncarnation: number;
+	readonly pinnedTrackerKey?: string | undefined;
+	readonly events: EventSink;
+}
+
+export interface MemberHandlers {
+	onMessage(sender: MemberRecord, message: MemberMessage): void;
+	onJoined(member: MemberRecord): void;
+	onLeft(member: MemberRecord): void;
+}
+
+/**
+ * What sensor peers and observers share: joining through the tracker, the layout, the
+ * directory of members kept up to date, and the sealed link to every member. The role
+ * on top handles its own messages.
+ */
+export class MemberNode {
+	readonly directory = new DirectoryReplica();
+	#handlers: MemberHandlers | null = null;
+	/** Messages for the role that arrive before it serves: handed over when it does. */
+	readonly #early: [MemberRecord, MemberMessage][] = [];
+	#layout: MallLayout | null = null;
+	#assembly: DocumentAssembly | null = null;
+	#assembled: (() => void) | null = null;
+	#lastPull = -Infinity;
+	readonly #cancels: (() => void)[] = [];
+	#closed = false;
+	superseded = false;
+
+	private constructor(
+		readonly options: MemberOptions,
+		readonly welcome: Welcome,
+		readonly link: MemberLink,
+		readonly trackerId: string,
+	) {}
+
+	get layout(): MallLayout {
+		if (!this.#layout) throw new Error('the layout has not arrived yet');
+		return this.#layout;
+	}
+
+	get self(): MemberRecord {
+		return this.welcome.member;
+	}
+
+	get address(): Address {
+		return this.options.transport.address;
+	}
+
+	/** Logs in, fetches the layout and catches up with the directory, within the join timeout. */
+	static async join(options: MemberOptions): Promise<MemberNode> {
+		const { transport, clock, timings } = options;
+		const deadline = clock.now() + timings.joinTimeoutMs;
+		const request: LoginRequest = {
+			user: options.user,
+			password: options.password,
+			role: options.role,
+			sensor: options.sensor,
+			signKey: options.identity.signPublic.toString('base64'),
+			agreeKey: options.identity.agreePublic.toString('base64'),
+			areas: options.areas === null ? null : [...options.areas],
+			lastIncarnation: options.lastIncarnation,
+		};
+		const session = new TrackerSession({
+			transport,
+			clock,
+			tracker: options.tracker,
+			request,
+			pinnedTrackerKey: options.pinnedTrackerKey,
+			retryMs: timings.handshakeRetryMs,
+			timeoutMs: timings.joinTimeoutMs,
+		});
+		let node: MemberNode | null = null;
+		transport.onReceive((bytes, from) => {
+			const frame = parseFrame(bytes);
+			if (!frame.ok) {
+				node?.link.traffic.countDrop(frame.reason);
+				return;
+			}
+			if (frame.value.kind !== 'member') {
+				if (from.port === options.tracker.port) session.handle(frame.value);
+				return;
+			}
+			if (node) node.#receive(frame.value);
+		});
+		const welcome = await session.run();
+		const link = new MemberLink({
+			transport,
+			identity: options.identity,
+			self: welcome.member.id,
+			incarnation: welcome.member.incarnation,
+			epoch: welcome.epoch,
+			networkKey: Buffer.from(welcome.networkKey, 'base64'),
+			clock,
+		});
+		link.setPeer(welcome.trackerId, {
+			address: options.tracker,
+			agreeKey: Buffer.from(welcome.trackerAgreeKey, 'base64'),
+			incarnation: 1,
+		});
+		const joined = new MemberNode(options, welcome, link, welcome.trackerId);
+		node = joined;
+		await joined.#fetchLayout(deadline);
+		await joined.#catchUp(welcome.directoryVersion, deadline);
+		return joined;
+	}
+
+	/** Starts the periodic directory pull; the role calls it once its handlers are set. */
+	serve(handlers: MemberHandlers): void {
+		this.#handlers = handlers;
+		for (const [sender, message] of this.#early.splice(0)) handlers.onMessage(sender, message);
+		this.#cancels.push(this.options.clock.setInterval(() => this.#pull(true), this.options.timings.directoryPullMs));
+	}
+
+	send(to: string, message: MemberMessage): boolean {
+		return this.link.send(to, message);
+	}
+
+	#receive(frame: Extract<ReturnType<typeof parseFrame>, { ok: true }>['value'] & { kind: 'member' }): void {
+		if (this.#closed) return;
+		const accepted = this.link.accept(frame);
+		if (!accepted.ok) {
+			if (accepted.reason === 'unknown-sender') this.#pull(false);
+			return;
+		}
+		const { sender, message } = accepted.value;
+		if (sender === this.trackerId) {
+			this.#fromTracker(message);
+			return;
+		}
+		const record = this.directory.get(sender);
+		if (record) this.#deliver(record, message);
+	}
+
+	#deliver(sender: MemberRecord, message: MemberMessage): void {
+		if (this.#handlers) this.#handlers.onMessage(sender, message);
+		else if (this.#early.length < 1024) this.#early.push([sender, message]);
+	}
+
+	#fromTracker(message: MemberMessage): void {
+		switch (message.type) {
+			case 'directory-page': {
+				const result = this.directory.apply(message);
+				if (result.kind === 'gap') this.#pull(false);
+				if (result.kind !== 'applied') return;
+				for (const id of result.left) {
+					this.link.removePeer(id);
+				}
+				for (const record of result.joined) {
+					if (record.id === this.self.id) continue;
+					this.link.setPeer(record.id, {
+						address: { host: record.host, port: record.port },
+						agreeKey: Buffer.from(record.agreeKey, 'base64'),
+						incarnation: record.incarnation,
+					});
+					this.#handlers?.onJoined(record);
+				}
+				for (const id of result.left) this.#handlers?.onLeft({ id } as MemberRecord);
+				return;
+			}
+			case 'doc-chunk':
+				if (this.#assembly && message.version === this.#assembly.version) {
+					this.#assembly.add(message.index, message.data);
+					if (this.#assembly.missing().length === 0) this.#assembled?.();
+				}
+				return;
+			case 'superseded':
+				if (message.incarnation > this.self.incarnation) {
+					this.superseded = true;
+					this.options.events({ type: 'superseded', incarnation: message.incarnation, message: 'another process logged in as this member; stopping' });
+				}
+				return;
+			default:
+				this.#deliver({ id: this.trackerId } as MemberRecord, message);
+		}
+	}
+
+	/** Asks the tracker for what changed; `periodic` pulls always go, gap pulls at most every 200 ms. */
+	#pull(periodic: boolean): void {
+		const now = this.options.clock.now();
+		if (!periodic && now - this.#lastPull < 200) return;
+		this.#lastPull = now;
+		this.link.send(this.trackerId, { type: 'directory-pull', version: this.directory.version });
+	}
+
+	/** Pulls every chunk of the layout, a window at a time, asking again for missing ones. */
+	async #fetchLayout(deadline: number): Promise<void> {
+		const { clock, timings } = this.options;
+		const assembly = new DocumentAssembly(this.welcome.layout.version, this.welcome.layout.chunks);
+		this.#assembly = assembly;
+		const whole = new Promise<void>((resolve) => (this.#assembled = resolve));
+		while (assembly.missing().length > 0) {
+			if (clock.now() > deadline) throw new JoinError(`the mall layout did not arrive from the tracker at ${formatAddress(this.options.tracker)} in time`);
+			for (const index of assembly.missing().slice(0, 32)) {
+				this.link.send(this.trackerId, { type: 'doc-pull', doc: 'layout', version: assembly.version, index });
+			}
+			await Promise.race([whole, wait(clock, timings.documentRetryMs)]);
+		}
+		this.#assembly = null;
+		const document = assembly.result();
+		if (!document.ok) throw new JoinError(`the mall layout from the tracker is corrupt: ${document.error}`);
+		const layout = layoutFromJson(document.value);
+		if (!layout.ok) throw new JoinError(`the mall layout from the tracker is invalid: ${layout.error}`);
+		this.#layout = layout.layout;
+	}
+
+	async #catchUp(version: number, deadline: number): Promise<void> {
+		const { clock, timings } = this.options;
+		while (this.directory.version < version) {
+			if (clock.now() > deadline) throw new JoinError(`the directory did not arrive from the tracker at ${formatAddress(this.options.tracker)} in time`);
+			this.#pull(true);
+			await wait(clock, timings.documentRetryMs);
+		}
+	}
+
+	/** Leaves cleanly: tells the tracker, stops every timer, closes the socket. */
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		for (const cancel of this.#cancels.splice(0)) cancel();
+		if (!this.superseded) this.link.send(this.trackerId, { type: 'leave' });
+		await this.options.transport.close();
+	}
+
+	/** Stops at once without a word to anyone, as a crash would. */
+	async crash(): Promise<void> {
+		this.#closed = true;
+		for (const cancel of this.#cancels.splice(0)) cancel();
+		await this.options.transport.close();
+	}
+
+	exportIdentity(): { sign: string; agree: string } {
+		return exportIdentity(this.options.identity);
+	}
+}
+
+function wait(clock: Clock, ms: number): Promise<void> {
+	return new Promise((resolve) => clock.setTimeout(resolve, ms));
+}
+

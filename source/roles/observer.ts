@@ -1,0 +1,91 @@
+import type { AreaId } from '../model/ids.js';
+import { sensorId } from '../model/ids.js';
+import type { AreaKind } from '../model/mall.js';
+import type { AreaLedger } from '../counting/area-ledger.js';
+import { ledgerFor } from '../counting/sensor-counter.js';
+import { caresAbout } from '../network/routing.js';
+import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
+import { rowFromWire } from '../protocol/wire-row.js';
+import { MemberNode, type MemberOptions } from './member-node.js';
+
+export interface AreaFigures {
+	readonly kind: AreaKind;
+	readonly name: string;
+	readonly parent: string | null;
+	readonly capacity: number;
+	/** Visitors inside. */
+	readonly occupancy: number;
+	/** Staff inside, counted apart. */
+	readonly staff: number;
+	readonly admitted: number;
+	readonly refused: number;
+}
+
+/**
+ * A read-only member: follows areas and holds a replica of each, merged from the rows
+ * their sensors send. It has no row of its own, so it cannot change a count; sensors
+ * ignore anything else it might send.
+ */
+export class Observer {
+	readonly #ledgers = new Map<AreaId, AreaLedger>();
+	#listeners: (() => void)[] = [];
+
+	private constructor(readonly node: MemberNode) {
+		for (const area of node.layout.areas.keys()) {
+			if (caresAbout(node.layout, node.self, area)) this.#ledgers.set(area, ledgerFor(node.layout, area));
+		}
+	}
+
+	static async start(options: Omit<MemberOptions, 'role' | 'sensor'>): Promise<Observer> {
+		const node = await MemberNode.join({ ...options, role: 'observer', sensor: null });
+		const observer = new Observer(node);
+		node.serve({ onMessage: (sender, message) => observer.#onMessage(sender, message), onJoined() {}, onLeft() {} });
+		return observer;
+	}
+
+	/** Called after every change of a figure (the shell coalesces). */
+	onChange(listener: () => void): void {
+		this.#listeners.push(listener);
+	}
+
+	areas(): Record<string, AreaFigures> {
+		const figures: Record<string, AreaFigures> = {};
+		for (const [id, ledger] of this.#ledgers) {
+			const area = this.node.layout.areas.get(id)!;
+			figures[id] = {
+				kind: area.kind,
+				name: area.name,
+				parent: area.parent,
+				capacity: ledger.capacity,
+				occupancy: ledger.occupancy(),
+				staff: ledger.staff(),
+				admitted: ledger.admitted(),
+				refused: ledger.refused(),
+			};
+		}
+		return figures;
+	}
+
+	ledger(area: AreaId): AreaLedger | undefined {
+		return this.#ledgers.get(area);
+	}
+
+	#onMessage(sender: MemberRecord, message: MemberMessage): void {
+		if (message.type !== 'rows' || sender.role !== 'sensor' || sender.sensor === null) {
+			this.node.link.traffic.countDrop(message.type === 'rows' ? 'not-allowed' : 'unexpected');
+			return;
+		}
+		let changed = false;
+		for (const wire of message.rows) {
+			const ledger = this.#ledgers.get(wire.a as AreaId);
+			const owner = sensorId(sender.sensor);
+			if (!ledger?.hasSensor(owner)) continue;
+			changed = ledger.merge(owner, rowFromWire(wire)) || changed;
+		}
+		if (changed) for (const listener of this.#listeners) listener();
+	}
+
+	async close(): Promise<void> {
+		await this.node.close();
+	}
+}

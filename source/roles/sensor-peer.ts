@@ -1,0 +1,335 @@
+import type { AreaId, SensorId } from '../model/ids.js';
+import { sensorId } from '../model/ids.js';
+import { admittingSensors } from '../counting/admitting-sensors.js';
+import { DemandMeter } from '../counting/demand-meter.js';
+import { loanSize, rebalanceGift } from '../counting/rebalance.js';
+import { SensorCounter, type Direction, type Person, type RefusalReason } from '../counting/sensor-counter.js';
+import { Router } from '../network/routing.js';
+import { formatAddress } from '../network/address.js';
+import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
+import { rowFromWire, rowToWire } from '../protocol/wire-row.js';
+import { MemberNode, type MemberOptions } from './member-node.js';
+
+/** What an entry or exit came to: the headless answer to `enter` / `exit`. */
+export type MoveAnswer =
+	| { readonly type: 'entry' | 'exit'; readonly admitted: true; readonly person: Person; readonly delta: Record<string, 1 | -1> }
+	| { readonly type: 'entry' | 'exit'; readonly admitted: false; readonly person: Person; readonly reason: RefusalReason; readonly area: string | null; readonly detail: string; readonly delta: Record<string, never> };
+
+export interface PeerStatus {
+	readonly type: 'status';
+	readonly sensor: string;
+	readonly incarnation: number;
+	readonly admitted: number;
+	readonly refused: number;
+	readonly areas: Record<string, { capacity: number; occupancy: number; staff: number; permits: number }>;
+}
+
+interface Pending {
+	readonly direction: Direction;
+	readonly person: Person;
+	readonly deadline: number;
+	readonly resolve: (answer: MoveAnswer) => void;
+}
+
+interface Loan {
+	/** The sibling asked last, when, and the ones that said no since the loan began. */
+	asked: SensorId;
+	at: number;
+	readonly denied: Set<SensorId>;
+}
+
+/**
+ * A sensor peer: decides every entry and exit at its door locally and at once (a local
+ * permit, a loan within a bounded wait, or a refusal), sends its rows to the members that
+ * care, lends and rebalances permits, and merges what its siblings send.
+ */
+export class SensorPeer {
+	readonly counter: SensorCounter;
+	readonly router: Router;
+	readonly sensor: SensorId;
+	readonly #demand = new Map<AreaId, DemandMeter>();
+	readonly #pending: Pending[] = [];
+	readonly #loans = new Map<AreaId, Loan>();
+	#flushScheduled = false;
+	readonly #cancels: (() => void)[] = [];
+	admitted = 0;
+	refused = 0;
+
+	private constructor(readonly node: MemberNode) {
+		const sensor = node.self.sensor;
+		if (sensor === null) throw new Error(`account ${node.self.id} has no sensor`);
+		this.sensor = sensorId(sensor);
+		this.counter = new SensorCounter(node.layout, this.sensor);
+		this.router = new Router(node.layout, node.self.id);
+		for (const area of this.counter.areas) this.#demand.set(area, new DemandMeter(node.options.timings.demandWindowMs));
+	}
+
+	static async start(options: Omit<MemberOptions, 'role' | 'areas'>): Promise<SensorPeer> {
+		const node = await MemberNode.join({ ...options, role: 'sensor', areas: null });
+		const peer = new SensorPeer(node);
+		const { clock, timings } = node.options;
+		node.serve({
+			onMessage: (sender, message) => peer.#onMessage(sender, message),
+			onJoined: (member) => peer.#sendAllRowsTo(member),
+			onLeft: () => {},
+		});
+		peer.#cancels.push(clock.setInterval(() => peer.#antiEntropy(), timings.antiEntropyMs));
+		peer.#cancels.push(clock.setInterval(() => peer.#rebalance(), timings.rebalanceMs));
+		peer.#cancels.push(clock.setInterval(() => peer.#expirePending(), Math.max(5, Math.floor(timings.borrowRetryMs / 2))));
+		// Everyone who follows our areas hears our rows at once, not at the next anti-entropy.
+		for (const member of node.directory.members()) peer.#sendAllRowsTo(member);
+		return peer;
+	}
+
+	get incarnation(): number {
+		return this.node.self.incarnation;
+	}
+
+	/** Moves one person through the sensor; resolves once decided (at once, or within the loan wait). */
+	move(direction: Direction, person: Person): Promise<MoveAnswer> {
+		const now = this.node.options.clock.now();
+		return new Promise((resolve) => {
+			const pending: Pending = { direction, person, deadline: now + this.node.options.timings.borrowWaitMs, resolve };
+			if (!this.#try(pending)) this.#pending.push(pending);
+		});
+	}
+
+	status(): PeerStatus {
+		const areas: PeerStatus['areas'] = {};
+		for (const area of this.counter.areas) {
+			const ledger = this.counter.ledger(area)!;
+			areas[area] = { capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), permits: ledger.permitsOf(this.sensor) };
+		}
+		return { type: 'status', sensor: this.sensor, incarnation: this.incarnation, admitted: this.admitted, refused: this.refused, areas };
+	}
+
+	/** Decides `pending` if it can be now; false if it waits for a loan. */
+	#try(pending: Pending): boolean {
+		const attempt = this.counter.attempt(pending.direction, pending.person);
+		const type = pending.direction === 'enter' ? 'entry' : 'exit';
+		const person: Person = this.counter.sensor.staffOnly ? 'staff' : pending.person;
+		if (attempt.kind === 'admitted') {
+			this.admitted++;
+			this.#scheduleFlush();
+			pending.resolve({ type, admitted: true, person, delta: Object.fromEntries(attempt.delta) });
+			return true;
+		}
+		if (attempt.kind === 'refused') {
+			this.#refuse(pending, attempt.reason, attempt.area);
+			return true;
+		}
+		const now = this.node.options.clock.now();
+		if (now >= pending.deadline) {
+			this.#refuse(pending, 'no-permit', attempt.areas[0] ?? null);
+			return true;
+		}
+		let anyLender = false;
+		for (const area of attempt.areas) anyLender = this.#borrow(area, now) || anyLender;
+		if (!anyLender) {
+			this.#refuse(pending, 'no-permit', attempt.areas[0] ?? null);
+			return true;
+		}
+		return false;
+	}
+
+	#refuse(pending: Pending, reason: RefusalReason, area: AreaId | null): void {
+		this.refused++;
+		if (area !== null && (reason === 'full' || reason === 'no-permit')) {
+			this.counter.recordRefusal(area);
+			this.#scheduleFlush();
+		}
+		pending.resolve({
+			type: pending.direction === 'enter' ? 'entry' : 'exit',
+			admitted: false,
+			person: this.counter.sensor.staffOnly ? 'staff' : pending.person,
+			reason,
+			area,
+			detail: this.#explain(reason, area),
+			delta: {},
+		});
+	}
+
+	#explain(reason: RefusalReason, area: AreaId | null): string {
+		const ledger = area === null ? undefined : this.counter.ledger(area);
+		switch (reason) {
+			case 'full':
+				return `${area} is at capacity (${ledger?.occupancy()}/${ledger?.capacity})`;
+			case 'no-permit':
+				return `${area} has room (${ledger?.occupancy()}/${ledger?.capacity}) but no sensor lent a permit within ${this.node.options.timings.borrowWaitMs} ms`;
+			case 'empty':
+				return `nobody is known to be in ${area}`;
+			case 'stopped':
+				return 'the sensor peer is shutting down';
+		}
+	}
+
+	/**
+	 * Asks the present sibling believed to hold the most permits in `area` for a loan, unless
+	 * a request is already out and not yet due for a retry. False when no one can lend.
+	 */
+	#borrow(area: AreaId, now: number): boolean {
+		const loan = this.#loans.get(area);
+		if (loan && now - loan.at < this.node.options.timings.borrowRetryMs) return true;
+		const lender = this.#richestSibling(area, loan?.denied ?? new Set());
+		if (!lender) return false;
+		const ledger = this.counter.ledger(area)!;
+		const want = Math.max(1, Math.ceil(ledger.permitsOf(lender.sensor) / 2));
+		this.node.send(lender.member, { type: 'permit-request', area, want });
+		this.node.link.traffic.countUnicast();
+		if (loan) {
+			loan.asked = lender.sensor;
+			loan.at = now;
+		} else {
+			this.#loans.set(area, { asked: lender.sensor, at: now, denied: new Set() });
+		}
+		return true;
+	}
+
+	#richestSibling(area: AreaId, denied: ReadonlySet<SensorId>): { sensor: SensorId; member: string } | null {
+		const ledger = this.counter.ledger(area)!;
+		let best: { sensor: SensorId; member: string; permits: number } | null = null;
+		for (const member of this.node.directory.members()) {
+			if (member.role !== 'sensor' || member.sensor === null || member.id === this.node.self.id) continue;
+			const sensor = sensorId(member.sensor);
+			if (!ledger.hasSensor(sensor) || denied.has(sensor)) continue;
+			const permits = ledger.permitsOf(sensor);
+			if (permits > 0 && (best === null || permits > best.permits)) best = { sensor, member: member.id, permits };
+		}
+		return best;
+	}
+
+	/** Re-tries waiting moves: a loan may have arrived, or their wait may be over. */
+	#expirePending(): void {
+		if (this.#pending.length === 0) {
+			this.#loans.clear();
+			return;
+		}
+		const waiting = this.#pending.splice(0);
+		for (const pending of waiting) if (!this.#try(pending)) this.#pending.push(pending);
+		if (this.#pending.length === 0) this.#loans.clear();
+	}
+
+	#onMessage(sender: MemberRecord, message: MemberMessage): void {
+		switch (message.type) {
+			case 'rows': {
+				// A peer may only speak for its own sensor (design.md §6): the rows of a
+				// datagram are the sender's, and only for areas its sensor counts.
+				if (sender.role !== 'sensor' || sender.sensor === null) {
+					this.node.link.traffic.countDrop('not-allowed');
+					return;
+				}
+				let changed = false;
+				for (const wire of message.rows) {
+					const area = wire.a as AreaId;
+					if (!this.counter.ledger(area)?.hasSensor(sensorId(sender.sensor))) {
+						this.node.link.traffic.countDrop('not-allowed');
+						continue;
+					}
+					changed = this.counter.merge(area, sensorId(sender.sensor), rowFromWire(wire)) || changed;
+				}
+				if (changed && this.#pending.length > 0) this.#expirePending();
+				return;
+			}
+			case 'permit-request': {
+				const area = message.area as AreaId;
+				if (sender.sensor === null || !this.counter.ledger(area)?.hasSensor(sensorId(sender.sensor))) {
+					this.node.link.traffic.countDrop('not-allowed');
+					return;
+				}
+				const lent = this.counter.give(area, sensorId(sender.sensor), loanSize(this.counter.permits(area), message.want));
+				if (lent > 0) this.#flush();
+				else this.node.send(sender.id, { type: 'permit-denied', area });
+				this.node.link.traffic.countUnicast();
+				return;
+			}
+			case 'permit-denied': {
+				const loan = this.#loans.get(message.area as AreaId);
+				if (loan && sender.sensor !== null) {
+					loan.denied.add(sensorId(sender.sensor));
+					loan.at = -Infinity; // ask the next one now
+					this.#expirePending();
+				}
+				return;
+			}
+			default:
+				this.node.link.traffic.countDrop('unexpected');
+		}
+	}
+
+	#scheduleFlush(): void {
+		if (this.#flushScheduled) return;
+		this.#flushScheduled = true;
+		this.node.options.clock.setTimeout(() => this.#flush(), this.node.options.timings.flushMs);
+	}
+
+	/** Sends the rows that changed, one datagram per recipient with all its areas' rows. */
+	#flush(): void {
+		this.#flushScheduled = false;
+		this.#sendRows(this.counter.takeDirty());
+	}
+
+	#antiEntropy(): void {
+		this.#sendRows([...this.counter.areas]);
+	}
+
+	#sendRows(areas: readonly AreaId[]): void {
+		if (areas.length === 0) return;
+		const byRecipient = new Map<string, AreaId[]>();
+		const directory = this.node.directory;
+		for (const area of areas) {
+			for (const id of this.router.recipients(area, directory.version, () => directory.members())) {
+				const list = byRecipient.get(id);
+				if (list) list.push(area);
+				else byRecipient.set(id, [area]);
+			}
+		}
+		const others = Math.max(0, directory.size - 1);
+		for (const [id, list] of byRecipient) {
+			this.node.send(id, { type: 'rows', rows: list.map((area) => rowToWire(area, this.counter.ownRow(area))) });
+		}
+		this.node.link.traffic.countFiltered(byRecipient.size, others);
+	}
+
+	#sendAllRowsTo(member: MemberRecord): void {
+		const areas = [...this.counter.areas].filter((area) =>
+			this.router.recipients(area, this.node.directory.version, () => this.node.directory.members()).includes(member.id),
+		);
+		if (areas.length === 0) return;
+		this.node.send(member.id, { type: 'rows', rows: areas.map((area) => rowToWire(area, this.counter.ownRow(area))) });
+		this.node.link.traffic.countFiltered(1, Math.max(1, this.node.directory.size - 1));
+	}
+
+	/** Moves idle permits towards the present siblings where entries happen. */
+	#rebalance(): void {
+		const now = this.node.options.clock.now();
+		const present = new Set<string>();
+		for (const member of this.node.directory.members()) if (member.sensor !== null) present.add(member.sensor);
+		let gave = false;
+		for (const area of this.counter.areas) {
+			const ledger = this.counter.ledger(area)!;
+			const meter = this.#demand.get(area)!;
+			meter.sample(ledger, now);
+			const admitting = admittingSensors(this.node.layout, area).filter((sensor) => present.has(sensor));
+			const gift = rebalanceGift(ledger, this.sensor, admitting, meter.demand());
+			if (gift && this.counter.give(area, gift.to, gift.count) > 0) gave = true;
+		}
+		if (gave) this.#flush();
+	}
+
+	describe(): string {
+		return `${this.sensor} (${this.node.self.id}) at ${formatAddress(this.node.address)}`;
+	}
+
+	/** Leaves cleanly: pending moves are refused, the tracker is told. */
+	async close(): Promise<void> {
+		for (const cancel of this.#cancels.splice(0)) cancel();
+		for (const pending of this.#pending.splice(0)) this.#refuse(pending, 'stopped', null);
+		this.#flush();
+		await this.node.close();
+	}
+
+	async crash(): Promise<void> {
+		for (const cancel of this.#cancels.splice(0)) cancel();
+		await this.node.crash();
+	}
+}

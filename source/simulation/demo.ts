@@ -1,0 +1,242 @@
+import type { AreaId } from '../model/ids.js';
+import type { Mall } from '../model/mall.js';
+import { DEFAULT_TIMINGS, type Timings } from '../network/config.js';
+import { systemClock, type Clock } from '../network/clock.js';
+import { seededRandom } from '../network/memory-network.js';
+import type { Transport } from '../network/transport.js';
+import type { Address } from '../network/address.js';
+import { generateIdentity } from '../security/keys.js';
+import type { EventSink } from '../roles/events.js';
+import { Observer } from '../roles/observer.js';
+import { SensorPeer } from '../roles/sensor-peer.js';
+import { Tracker } from '../roles/tracker.js';
+import { Crowd, type PlannedMove } from './crowd.js';
+
+export interface DemoOptions {
+	readonly mall: Mall;
+	readonly passwords: ReadonlyMap<string, string>;
+	/** Moves tried per second. */
+	readonly rate: number;
+	readonly durationMs: number;
+	readonly seed: number;
+	/** Binds one transport per member: UDP on loopback for the real demo, memory in tests. */
+	readonly bind: () => Promise<Transport>;
+	readonly events: EventSink;
+	readonly clock?: Clock;
+	readonly timings?: Timings;
+	/** How long to wait for every replica to agree after traffic stops. */
+	readonly drainMs?: number;
+}
+
+/** The summary a demo ends with: its last JSON line. */
+export interface DemoSummary {
+	readonly type: 'summary';
+	readonly areas: Record<string, { capacity: number; occupancy: number; staff: number; peak: number; admitted: number; refused: number }>;
+	readonly violations: number;
+	readonly converged: boolean;
+	readonly datagrams: { sent: number; flood: number; saved: number; savedPercent: number; dropped: number };
+	readonly moves: { tried: number; admitted: number; refused: number; perSecond: number };
+	readonly peers: number;
+	readonly drainMs: number;
+}
+
+/** Moves in flight at once: enough to keep every sensor busy, few enough to stay plausible. */
+const MAX_IN_FLIGHT = 256;
+/** The generator's tick: moves due in each tick are started together. */
+const TICK_MS = 10;
+const DEFAULT_DRAIN_MS = 8000;
+
+export class Demo {
+	readonly crowd: Crowd;
+	readonly peers = new Map<string, SensorPeer>();
+	tracker!: Tracker;
+	observer!: Observer;
+	#inFlight = 0;
+	tried = 0;
+	admitted = 0;
+	refused = 0;
+	paused = false;
+	rate: number;
+
+	constructor(readonly options: DemoOptions) {
+		this.crowd = new Crowd(options.mall, seededRandom(options.seed));
+		this.rate = options.rate;
+	}
+
+	get clock(): Clock {
+		return this.options.clock ?? systemClock;
+	}
+
+	get timings(): Timings {
+		return this.options.timings ?? DEFAULT_TIMINGS;
+	}
+
+	/** Starts the tracker, every sensor of the mall and one observer, all joined. */
+	async start(): Promise<void> {
+		const { mall, passwords, events } = this.options;
+		this.tracker = new Tracker({ mall, transport: await this.options.bind(), clock: this.clock, events });
+		const trackerAddress: Address = this.tracker.address;
+		const password = (user: string): string => {
+			const value = passwords.get(user);
+			if (value === undefined) throw new Error(`no password for account "${user}" in the passwords file`);
+			return value;
+		};
+		const accounts = [...mall.accounts.values()];
+		const starts = [...mall.sensors.keys()].map(async (sensor) => {
+			const account = accounts.find((candidate) => candidate.sensor === sensor);
+			if (!account) throw new Error(`sensor "${sensor}" has no account in the fixture`);
+			const peer = await SensorPeer.start({
+				transport: await this.options.bind(),
+				clock: this.clock,
+				timings: this.timings,
+				tracker: trackerAddress,
+				user: account.user,
+				password: password(account.user),
+				sensor,
+				identity: generateIdentity(),
+				lastIncarnation: 0,
+				events: () => {},
+			});
+			this.peers.set(sensor, peer);
+		});
+		await Promise.all(starts);
+		const observerAccount = accounts.find((account) => account.role === 'observer');
+		if (!observerAccount) throw new Error('the fixture has no observer account');
+		this.observer = await Observer.start({
+			transport: await this.options.bind(),
+			clock: this.clock,
+			timings: this.timings,
+			tracker: trackerAddress,
+			user: observerAccount.user,
+			password: password(observerAccount.user),
+			areas: null,
+			identity: generateIdentity(),
+			lastIncarnation: 0,
+			events: () => {},
+		});
+	}
+
+	/** Runs traffic for `durationMs`, then waits for every replica to agree. */
+	async run(): Promise<DemoSummary> {
+		const started = this.clock.now();
+		await new Promise<void>((resolve) => {
+			let owed = 0;
+			const stop = this.clock.setInterval(() => {
+				if (this.clock.now() - started >= this.options.durationMs) {
+					stop();
+					resolve();
+					return;
+				}
+				if (this.paused) return;
+				owed += (this.rate * TICK_MS) / 1000;
+				while (owed >= 1 && this.#inFlight < MAX_IN_FLIGHT) {
+					owed--;
+					this.step();
+				}
+				owed = Math.min(owed, this.rate); // do not bank more than a second of backlog
+			}, TICK_MS);
+		});
+		const trafficMs = this.clock.now() - started;
+		await this.#settled();
+		const drainStarted = this.clock.now();
+		const converged = await this.#drain();
+		return this.summary(trafficMs, converged, this.clock.now() - drainStarted);
+	}
+
+	/** Plans one move and sends it to its sensor. */
+	step(): void {
+		const move = this.crowd.plan();
+		if (!move) return;
+		const peer = this.peers.get(move.sensor);
+		if (!peer) {
+			this.crowd.settle(move, false, null);
+			return;
+		}
+		this.tried++;
+		this.#inFlight++;
+		void peer.move(move.direction, move.kind).then((answer) => {
+			this.#inFlight--;
+			if (answer.admitted) this.admitted++;
+			else this.refused++;
+			this.#settle(move, answer.admitted, answer.admitted ? null : (answer.area as AreaId | null));
+		});
+	}
+
+	#settle(move: PlannedMove, admitted: boolean, area: AreaId | null): void {
+		const violated = this.crowd.settle(move, admitted, area);
+		if (violated) this.options.events({ type: 'violation', sensor: move.sensor, message: 'an area went over capacity' });
+	}
+
+	async #settled(): Promise<void> {
+		while (this.#inFlight > 0) await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), 5));
+	}
+
+	/** True once the observer and every sensor agree exactly with the truth. */
+	converged(): boolean {
+		for (const peer of this.peers.values()) {
+			for (const area of peer.counter.areas) {
+				const ledger = peer.counter.ledger(area)!;
+				const truth = this.crowd.truth.get(area)!;
+				if (ledger.occupancy() !== truth.visitors || ledger.staff() !== truth.staff) return false;
+			}
+		}
+		for (const [area, truth] of this.crowd.truth) {
+			const ledger = this.observer.ledger(area);
+			if (!ledger || ledger.occupancy() !== truth.visitors || ledger.staff() !== truth.staff) return false;
+		}
+		return true;
+	}
+
+	async #drain(): Promise<boolean> {
+		const deadline = this.clock.now() + (this.options.drainMs ?? DEFAULT_DRAIN_MS);
+		while (!this.converged()) {
+			if (this.clock.now() > deadline) return false;
+			await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), 20));
+		}
+		return true;
+	}
+
+	datagrams(): DemoSummary['datagrams'] {
+		let sent = 0;
+		let flood = 0;
+		let dropped = 0;
+		for (const peer of this.peers.values()) {
+			sent += peer.node.link.traffic.sent;
+			flood += peer.node.link.traffic.flood;
+			dropped += peer.node.link.traffic.droppedTotal();
+		}
+		dropped += this.observer.node.link.traffic.droppedTotal();
+		const saved = flood - sent;
+		return { sent, flood, saved, savedPercent: flood === 0 ? 0 : Math.round((1000 * saved) / flood) / 10, dropped };
+	}
+
+	summary(trafficMs: number, converged: boolean, drainMs: number): DemoSummary {
+		const areas: DemoSummary['areas'] = {};
+		for (const [id, truth] of this.crowd.truth) {
+			areas[id] = {
+				capacity: this.options.mall.areas.get(id)!.capacity,
+				occupancy: truth.visitors,
+				staff: truth.staff,
+				peak: truth.peak,
+				admitted: truth.admitted,
+				refused: truth.refused,
+			};
+		}
+		return {
+			type: 'summary',
+			areas,
+			violations: this.crowd.violations,
+			converged,
+			datagrams: this.datagrams(),
+			moves: { tried: this.tried, admitted: this.admitted, refused: this.refused, perSecond: Math.round((this.tried * 1000) / Math.max(1, trafficMs)) },
+			peers: this.peers.size,
+			drainMs: Math.round(drainMs),
+		};
+	}
+
+	async close(): Promise<void> {
+		await Promise.all([...this.peers.values()].map((peer) => peer.close()));
+		await this.observer?.close();
+		await this.tracker?.close();
+	}
+}

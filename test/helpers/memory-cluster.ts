@@ -1,0 +1,71 @@
+import { DEFAULT_TIMINGS, type Timings } from '../../source/network/config.js';
+import { systemClock } from '../../source/network/clock.js';
+import { MemoryNetwork, type Faults } from '../../source/network/memory-network.js';
+import type { Mall } from '../../source/model/mall.js';
+import { generateIdentity } from '../../source/security/keys.js';
+import { Observer } from '../../source/roles/observer.js';
+import { SensorPeer } from '../../source/roles/sensor-peer.js';
+import { Tracker } from '../../source/roles/tracker.js';
+
+/** Shorter than the defaults so that tests converge fast; the mechanisms are the same. */
+export const TEST_TIMINGS: Timings = { ...DEFAULT_TIMINGS, antiEntropyMs: 200, directoryPullMs: 300, joinTimeoutMs: 8000, handshakeRetryMs: 100, documentRetryMs: 50 };
+
+/** A tracker on an in-memory network with faults, and helpers to add members to it. */
+export class MemoryCluster {
+	readonly network: MemoryNetwork;
+	readonly tracker: Tracker;
+	readonly closers: (() => Promise<void>)[] = [];
+
+	constructor(readonly mall: Mall, readonly passwords: ReadonlyMap<string, string>, faults?: Faults, seed = 1) {
+		this.network = new MemoryNetwork(faults, seed);
+		this.tracker = new Tracker({ mall, transport: this.network.bind(), clock: systemClock, events: () => {} });
+		this.closers.push(() => this.tracker.close());
+	}
+
+	async peer(user: string, overrides: { password?: string; sensor?: string | null } = {}): Promise<SensorPeer> {
+		const peer = await SensorPeer.start({
+			transport: this.network.bind(),
+			clock: systemClock,
+			timings: TEST_TIMINGS,
+			tracker: this.tracker.address,
+			user,
+			password: overrides.password ?? this.passwords.get(user) ?? '',
+			sensor: overrides.sensor ?? null,
+			identity: generateIdentity(),
+			lastIncarnation: 0,
+			events: () => {},
+		});
+		this.closers.push(() => peer.close());
+		return peer;
+	}
+
+	async observer(user = 'ops', areas: string[] | null = null): Promise<Observer> {
+		const observer = await Observer.start({
+			transport: this.network.bind(),
+			clock: systemClock,
+			timings: TEST_TIMINGS,
+			tracker: this.tracker.address,
+			user,
+			password: this.passwords.get(user) ?? '',
+			areas,
+			identity: generateIdentity(),
+			lastIncarnation: 0,
+			events: () => {},
+		});
+		this.closers.push(() => observer.close());
+		return observer;
+	}
+
+	async close(): Promise<void> {
+		for (const close of this.closers.reverse()) await close();
+	}
+}
+
+/** Resolves once `condition` holds, checking every few milliseconds; rejects after `ms`. */
+export async function eventually(condition: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+	const deadline = Date.now() + ms;
+	while (!condition()) {
+		if (Date.now() > deadline) throw new Error(`${what} did not hold within ${ms} ms`);
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+}
