@@ -32,6 +32,7 @@ test('datagrams from a non-member, garbled or replayed are dropped and counted, 
 	t.teardown(() => cluster.close());
 	const front = await cluster.peer('shop-front');
 	const back = await cluster.peer('shop-back');
+	await eventually(() => back.node.directory.get('shop-front') !== undefined && front.node.directory.get('shop-back') !== undefined);
 	const intruder = cluster.network.bind();
 	const forged = encodeBody({ type: 'rows', rows: [{ a: 'shop', e: 99, x: 0, se: 0, sx: 0, r: 0, g: {} }] });
 	const header = { epoch: front.node.welcome.epoch, incarnation: 1, seq: 1 };
@@ -61,7 +62,7 @@ test('an observer cannot change a count', async (t) => {
 	t.teardown(() => cluster.close());
 	const front = await cluster.peer('shop-front');
 	const ops = await cluster.observer();
-	await eventually(() => ops.node.directory.get('shop-front') !== undefined);
+	await eventually(() => ops.node.directory.get('shop-front') !== undefined && front.node.directory.get('ops') !== undefined);
 	ops.node.send('shop-front', { type: 'rows', rows: [{ a: 'shop', e: 5, x: 0, se: 0, sx: 0, r: 0, g: {} }] });
 	await eventually(() => (front.node.link.traffic.dropped.get('not-allowed') ?? 0) === 1);
 	t.is(front.counter.ledger(areaId('shop'))!.occupancy(), 0);

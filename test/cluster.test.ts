@@ -35,6 +35,7 @@ test('a door with no permit left borrows one from its sibling within the bounded
 	t.teardown(() => cluster.close());
 	const front = await cluster.peer('shop-front');
 	await cluster.peer('shop-back');
+	await eventually(() => front.node.directory.get('shop-back') !== undefined, 3000, 'the front door knows the back door');
 	t.is(front.counter.permits(shop), 1);
 	t.true((await front.move('enter', 'visitor')).admitted);
 	const second = await front.move('enter', 'visitor');
@@ -68,6 +69,7 @@ test('idle permits drift to the door where entries happen', async (t) => {
 	t.teardown(() => cluster.close());
 	const front = await cluster.peer('shop-front');
 	const back = await cluster.peer('shop-back');
+	await eventually(() => front.node.directory.get('shop-back') !== undefined && back.node.directory.get('shop-front') !== undefined);
 	for (let n = 0; n < 5; n++) t.true((await front.move('enter', 'visitor')).admitted);
 	t.is(front.counter.permits(shop), 0);
 	await eventually(() => front.counter.permits(shop) > 0, 5000, 'a permit drifts to the front door');

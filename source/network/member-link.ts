@@ -7,7 +7,7 @@ import { MAX_DATAGRAM, encodeMember, openFrame, type Frame, type Parsed } from '
 import { decodeBody, encodeBody } from '../protocol/codec.js';
 import { memberMessage, type MemberMessage } from '../protocol/messages.js';
 import { agree, type Identity } from '../security/keys.js';
-import { pairKey } from '../security/handshake-keys.js';
+import { directionKey } from '../security/handshake-keys.js';
 
 export interface LinkPeer {
 	readonly address: Address;
@@ -16,7 +16,8 @@ export interface LinkPeer {
 }
 
 interface PeerState extends LinkPeer {
-	readonly key: Buffer;
+	/** Derived on first use: most members never exchange a datagram (hierarchy filtering). */
+	keys: { readonly send: Buffer; readonly receive: Buffer } | null | undefined;
 	readonly window: ReplayWindow;
 }
 
@@ -57,14 +58,21 @@ export class MemberLink {
 			current.address.host === peer.address.host && current.address.port === peer.address.port) {
 			return;
 		}
-		const secret = agree(this.options.identity.agreePrivate, peer.agreeKey);
-		if (!secret) return;
-		const keepWindow = current && current.incarnation === peer.incarnation && current.agreeKey.equals(peer.agreeKey);
-		this.#peers.set(id, {
-			...peer,
-			key: keepWindow ? current.key : pairKey(secret, this.options.networkKey, this.options.epoch, this.self, id),
-			window: keepWindow ? current.window : new ReplayWindow(),
-		});
+		const same = current && current.incarnation === peer.incarnation && current.agreeKey.equals(peer.agreeKey);
+		this.#peers.set(id, { ...peer, keys: same ? current.keys : undefined, window: same ? current.window : new ReplayWindow() });
+	}
+
+	/** The direction keys with a peer; null if its public key is not a valid point. */
+	#keys(id: string, peer: PeerState): { readonly send: Buffer; readonly receive: Buffer } | null {
+		if (peer.keys === undefined) {
+			const secret = agree(this.options.identity.agreePrivate, peer.agreeKey);
+			const { networkKey, epoch } = this.options;
+			peer.keys = secret && {
+				send: directionKey(secret, networkKey, epoch, this.self, id),
+				receive: directionKey(secret, networkKey, epoch, id, this.self),
+			};
+		}
+		return peer.keys;
 	}
 
 	removePeer(id: string): void {
@@ -82,9 +90,10 @@ export class MemberLink {
 	/** Seals and sends one message; false if the peer is unknown or the message too big. */
 	send(to: string, message: MemberMessage): boolean {
 		const peer = this.#peers.get(to);
-		if (!peer) return false;
+		const keys = peer && this.#keys(to, peer);
+		if (!peer || !keys) return false;
 		const bytes = encodeMember(
-			peer.key,
+			keys.send,
 			{ epoch: this.options.epoch, incarnation: this.options.incarnation, seq: this.#seq++, sender: this.self },
 			encodeBody(message),
 		);
@@ -105,7 +114,9 @@ export class MemberLink {
 		if (frame.incarnation < peer.incarnation) return drop('stale-incarnation');
 		// A higher incarnation than we know: its new keys have not reached us yet.
 		if (frame.incarnation > peer.incarnation) return drop('unknown-sender');
-		const body = openFrame(peer.key, frame);
+		const keys = this.#keys(frame.sender, peer);
+		if (!keys) return drop('unknown-sender');
+		const body = openFrame(keys.receive, frame);
 		if (!body.ok) return drop(body.reason);
 		// Only after authentication, or anyone could burn sequence numbers in the window.
 		if (!peer.window.accept(frame.seq)) return drop('replayed');

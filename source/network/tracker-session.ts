@@ -46,9 +46,15 @@ export class TrackerSession {
 			this.#settle = { resolve, reject };
 			const { clock, retryMs, timeoutMs, tracker } = this.options;
 			const hello = encodeClear(encodeBody({ type: 'hello', eph: this.#ephemeral.publicKey.toString('base64') }));
-			const step = (): void => this.options.transport.send(tracker, this.#sealedLogin ?? hello);
+			// Re-sent until answered, backing off: a tracker busy with a burst of logins
+			// (scrypt, ~40 ms each) must not be buried in repeats.
+			let interval = retryMs;
+			const step = (): void => {
+				this.options.transport.send(tracker, this.#sealedLogin ?? hello);
+				this.#cancels.push(clock.setTimeout(step, interval));
+				interval = Math.min(interval * 2, 4 * retryMs);
+			};
 			step();
-			this.#cancels.push(clock.setInterval(step, retryMs));
 			this.#cancels.push(
 				clock.setTimeout(
 					() => this.#fail(`the tracker at ${formatAddress(tracker)} did not answer within ${Math.round(timeoutMs / 1000)} s`),

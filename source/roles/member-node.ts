@@ -32,6 +32,9 @@ export interface MemberOptions {
 	readonly events: EventSink;
 }
 
+/** Retries towards the tracker back off up to this interval. */
+const MAX_RETRY_MS = 2000;
+
 export interface MemberHandlers {
 	onMessage(sender: MemberRecord, message: MemberMessage): void;
 	onJoined(member: MemberRecord): void;
@@ -170,7 +173,8 @@ export class MemberNode {
 		switch (message.type) {
 			case 'directory-page': {
 				const result = this.directory.apply(message);
-				if (result.kind === 'gap') this.#pull(false);
+				// While joining, the catch-up loop pulls; a gap pull too would only double the pages.
+				if (result.kind === 'gap' && this.#handlers) this.#pull(false);
 				if (result.kind !== 'applied') return;
 				for (const id of result.left) {
 					this.link.removePeer(id);
@@ -204,10 +208,10 @@ export class MemberNode {
 		}
 	}
 
-	/** Asks the tracker for what changed; `periodic` pulls always go, gap pulls at most every 200 ms. */
+	/** Asks the tracker for what changed; `periodic` pulls always go, gap pulls at most every documentRetryMs. */
 	#pull(periodic: boolean): void {
 		const now = this.options.clock.now();
-		if (!periodic && now - this.#lastPull < 200) return;
+		if (!periodic && now - this.#lastPull < this.options.timings.documentRetryMs) return;
 		this.#lastPull = now;
 		this.link.send(this.trackerId, { type: 'directory-pull', version: this.directory.version });
 	}
@@ -218,12 +222,15 @@ export class MemberNode {
 		const assembly = new DocumentAssembly(this.welcome.layout.version, this.welcome.layout.chunks);
 		this.#assembly = assembly;
 		const whole = new Promise<void>((resolve) => (this.#assembled = resolve));
+		let retry = timings.documentRetryMs;
 		while (assembly.missing().length > 0) {
 			if (clock.now() > deadline) throw new JoinError(`the mall layout did not arrive from the tracker at ${formatAddress(this.options.tracker)} in time`);
 			for (const index of assembly.missing().slice(0, 32)) {
 				this.link.send(this.trackerId, { type: 'doc-pull', doc: 'layout', version: assembly.version, index });
 			}
-			await Promise.race([whole, wait(clock, timings.documentRetryMs)]);
+			await Promise.race([whole, wait(clock, retry)]);
+			// A busy tracker answers late; asking ever faster would only bury it deeper.
+			retry = Math.min(retry * 2, MAX_RETRY_MS);
 		}
 		this.#assembly = null;
 		const document = assembly.result();
@@ -233,12 +240,17 @@ export class MemberNode {
 		this.#layout = layout.layout;
 	}
 
+	/** Pulls until the directory reaches `version`: again at once after progress, after a pause without. */
 	async #catchUp(version: number, deadline: number): Promise<void> {
 		const { clock, timings } = this.options;
+		let retry = timings.documentRetryMs;
 		while (this.directory.version < version) {
 			if (clock.now() > deadline) throw new JoinError(`the directory did not arrive from the tracker at ${formatAddress(this.options.tracker)} in time`);
+			const before = this.directory.version;
 			this.#pull(true);
-			await wait(clock, timings.documentRetryMs);
+			const pulled = clock.now();
+			while (this.directory.version === before && clock.now() - pulled < retry) await wait(clock, 5);
+			retry = this.directory.version === before ? Math.min(retry * 2, MAX_RETRY_MS) : timings.documentRetryMs;
 		}
 	}
 

@@ -30,6 +30,10 @@ export const TRACKER_ID = 'tracker';
 /** Handshakes waiting for their login; older ones are forgotten, and there are never more than this many. */
 const MAX_PENDING_HANDSHAKES = 4096;
 const HANDSHAKE_TTL_MS = 30_000;
+/** Pages sent for one pull: the member pulls again once it has them, so bursts stay small. */
+const MAX_PAGES_PER_PULL = 16;
+/** Joins and leaves within this window are announced together, two members to a page. */
+const ANNOUNCE_MS = 20;
 
 export interface TrackerOptions {
 	readonly mall: Mall;
@@ -47,6 +51,8 @@ interface PendingHandshake {
 	readonly at: number;
 	/** Once answered, the same answer is sent again if the login is repeated (UDP loss). */
 	answer?: Buffer;
+	/** Set while the password is being checked: a repeated login must not start another scrypt. */
+	checking?: boolean;
 }
 
 /**
@@ -65,6 +71,9 @@ export class Tracker {
 	readonly #layout: string[];
 	readonly #layoutVersion: number;
 	readonly #lastHeard = new Map<string, number>();
+	#announced = 0;
+	#lastAnnounce = -Infinity;
+	#announceScheduled: (() => void) | null = null;
 	logins = 0;
 	refusals = 0;
 
@@ -164,6 +173,8 @@ export class Tracker {
 			this.options.transport.send(from, pending.answer);
 			return;
 		}
+		if (pending.checking) return;
+		pending.checking = true;
 		const answer = (reply: HandshakeMessage): void => {
 			pending.answer = encodeHandshake(key, frame.clientEphemeral, encodeBody(reply));
 			this.options.transport.send(from, pending.answer);
@@ -183,7 +194,6 @@ export class Tracker {
 		}
 		const account = this.options.mall.accounts.get(login.user);
 		const passwordOk = account ? await verifyPassword(login.password, account.password) : false;
-		if (pending.answer) return; // a repeated login finished first
 		if (!account || !passwordOk) {
 			this.#throttle.fail(throttleKeys, this.options.clock.now());
 			refuse(account ? `wrong password for user "${login.user}"` : `unknown user "${login.user}"`);
@@ -252,14 +262,14 @@ export class Tracker {
 			address: formatAddress(from),
 			incarnation: record.incarnation,
 		});
-		this.#announce(page);
+		this.#announce();
 	}
 
 	#onMember(sender: string, message: MemberMessage, from: Address): void {
 		this.#lastHeard.set(sender, this.options.clock.now());
 		switch (message.type) {
 			case 'directory-pull':
-				for (const page of this.book.pagesSince(message.version)) this.#sendPage(sender, page);
+				for (const page of this.book.pagesSince(message.version).slice(0, MAX_PAGES_PER_PULL)) this.#sendPage(sender, page);
 				return;
 			case 'doc-pull': {
 				const data = this.#layout[message.index];
@@ -273,7 +283,7 @@ export class Tracker {
 				this.#lastHeard.delete(sender);
 				if (page) {
 					this.options.events({ type: 'member-left', id: sender, address: formatAddress(from) });
-					this.#announce(page);
+					this.#announce();
 				}
 				return;
 			}
@@ -282,8 +292,22 @@ export class Tracker {
 		}
 	}
 
-	#announce(page: DirectoryPage): void {
-		for (const member of this.book.members()) this.#sendPage(member.id, page);
+	/**
+	 * Tells every member what changed since the last announcement: at once if none went
+	 * out in the last ANNOUNCE_MS, else together with whatever else changes until then.
+	 */
+	#announce(): void {
+		if (this.#announceScheduled) return;
+		const flush = (): void => {
+			this.#announceScheduled = null;
+			this.#lastAnnounce = this.options.clock.now();
+			const pages = this.book.pagesSince(this.#announced);
+			this.#announced = this.book.version;
+			for (const member of this.book.members()) for (const page of pages) this.#sendPage(member.id, page);
+		};
+		const wait = this.#lastAnnounce + ANNOUNCE_MS - this.options.clock.now();
+		if (wait <= 0) flush();
+		else this.#announceScheduled = this.options.clock.setTimeout(flush, wait);
 	}
 
 	#sendPage(to: string, page: DirectoryPage): void {
@@ -299,6 +323,7 @@ export class Tracker {
 	}
 
 	async close(): Promise<void> {
+		this.#announceScheduled?.();
 		await this.options.transport.close();
 	}
 }

@@ -15,10 +15,11 @@ export function loginKey(staticSecret: Buffer, ephemeralSecret: Buffer, clientEp
 }
 
 /**
- * The key two members use for every datagram between them in one epoch: their X25519
- * secret, salted with the epoch's network key so that it dies with the epoch.
+ * The key for every datagram from `from` to `to` in one epoch: their X25519 secret,
+ * salted with the epoch's network key so that it dies with the epoch. One key per
+ * direction, so that the nonce (the sender's incarnation and sequence number) is never
+ * used twice under one key.
  */
-export function pairKey(secret: Buffer, networkKey: Buffer, epoch: number, a: string, b: string): Buffer {
-	const [first, second] = a < b ? [a, b] : [b, a];
-	return deriveKey(secret, networkKey, `footfall pair v1 ${epoch} ${first} ${second}`);
+export function directionKey(secret: Buffer, networkKey: Buffer, epoch: number, from: string, to: string): Buffer {
+	return deriveKey(secret, networkKey, `footfall datagram v1 ${epoch} ${from} -> ${to}`);
 }

@@ -105,9 +105,11 @@ export function randomKey(): Buffer {
 	return randomBytes(KEY_BYTES);
 }
 
-/** AES-256-GCM with a random 96-bit nonce; `aad` is authenticated, not encrypted. */
-export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): { nonce: Buffer; sealed: Buffer } {
-	const nonce = randomBytes(NONCE_BYTES);
+/**
+ * AES-256-GCM; `aad` is authenticated, not encrypted. The nonce must never repeat under
+ * one key: random by default, or given by a caller that has a counter to build it from.
+ */
+export function seal(key: Buffer, plaintext: Buffer, aad: Buffer, nonce: Buffer = randomBytes(NONCE_BYTES)): { nonce: Buffer; sealed: Buffer } {
 	const cipher = createCipheriv('aes-256-gcm', key, nonce);
 	cipher.setAAD(aad);
 	const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
