@@ -10,6 +10,8 @@ export class ListenError extends Error {}
 
 export class UdpTransport implements Transport {
 	#sendErrors = 0;
+	/** Sends not yet handed to the kernel: closing waits for them, so a last `leave` is not lost. */
+	readonly #inFlight = new Set<Promise<unknown>>();
 	#handler: (bytes: Buffer, from: Address) => void = () => {};
 
 	private constructor(
@@ -53,9 +55,11 @@ export class UdpTransport implements Transport {
 	send(to: Address, bytes: Buffer): void {
 		// Not awaited: a promise per send costs ~40% of throughput, and UDP gives no
 		// delivery guarantee to wait for anyway.
-		this.socket.send(bytes, to.port, to.host).catch(() => {
+		const sending = this.socket.send(bytes, to.port, to.host).catch(() => {
 			this.#sendErrors++;
 		});
+		this.#inFlight.add(sending);
+		void sending.finally(() => this.#inFlight.delete(sending));
 	}
 
 	onReceive(handler: (bytes: Buffer, from: Address) => void): void {
@@ -64,6 +68,7 @@ export class UdpTransport implements Transport {
 
 	async close(): Promise<void> {
 		this.#handler = () => {};
+		await Promise.all(this.#inFlight);
 		try {
 			await this.socket.close();
 		} catch {

@@ -71,6 +71,8 @@ export class Tracker {
 	readonly #layout: string[];
 	readonly #layoutVersion: number;
 	readonly #lastHeard = new Map<string, number>();
+	/** The last incarnation given to each member id this epoch, kept after it leaves: a returning member always gets a higher one. */
+	readonly #incarnations = new Map<string, number>();
 	#announced = 0;
 	#lastAnnounce = -Infinity;
 	#announceScheduled: (() => void) | null = null;
@@ -230,7 +232,7 @@ export class Tracker {
 				port: from.port,
 				signKey: login.signKey,
 				agreeKey: login.agreeKey,
-				incarnation: Math.max((previous?.incarnation ?? 0) + 1, login.lastIncarnation + 1),
+				incarnation: Math.max((this.#incarnations.get(login.user) ?? 0) + 1, login.lastIncarnation + 1),
 				epoch: this.epoch,
 			},
 			this.identity.signPrivate,
@@ -239,6 +241,7 @@ export class Tracker {
 			// Whoever held this identity before is replaced; tell it, in case it still runs.
 			this.link.send(previous.id, { type: 'superseded', incarnation: record.incarnation });
 		}
+		this.#incarnations.set(record.id, record.incarnation);
 		this.link.setPeer(record.id, { address: from, agreeKey: Buffer.from(record.agreeKey, 'base64'), incarnation: record.incarnation });
 		this.#lastHeard.set(record.id, this.options.clock.now());
 		const page = this.book.put(record);

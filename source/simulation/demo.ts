@@ -62,6 +62,7 @@ export class Demo {
 	refused = 0;
 	paused = false;
 	rate: number;
+	#endTraffic: (() => void) | null = null;
 
 	constructor(readonly options: DemoOptions) {
 		this.crowd = new Crowd(options.mall, seededRandom(options.seed));
@@ -121,17 +122,13 @@ export class Demo {
 		});
 	}
 
-	/** Runs traffic for `durationMs`, then waits for every replica to agree. */
+	/** Runs traffic for `durationMs` (or until `stop()`), then waits for every replica to agree. */
 	async run(): Promise<DemoSummary> {
 		const started = this.clock.now();
 		await new Promise<void>((resolve) => {
 			let owed = 0;
-			const stop = this.clock.setInterval(() => {
-				if (this.clock.now() - started >= this.options.durationMs) {
-					stop();
-					resolve();
-					return;
-				}
+			const cancel = this.clock.setInterval(() => {
+				if (this.clock.now() - started >= this.options.durationMs) return this.stop();
 				if (this.paused) return;
 				owed += (this.rate * TICK_MS) / 1000;
 				while (owed >= 1 && this.#inFlight < MAX_IN_FLIGHT) {
@@ -140,12 +137,22 @@ export class Demo {
 				}
 				owed = Math.min(owed, this.rate); // do not bank more than a second of backlog
 			}, TICK_MS);
+			this.#endTraffic = () => {
+				cancel();
+				resolve();
+			};
 		});
 		const trafficMs = this.clock.now() - started;
 		await this.#settled();
 		const drainStarted = this.clock.now();
 		const converged = await this.#drain();
 		return this.summary(trafficMs, converged, this.clock.now() - drainStarted);
+	}
+
+	/** Ends the traffic early; `run()` then drains and resolves with the summary. */
+	stop(): void {
+		this.#endTraffic?.();
+		this.#endTraffic = null;
 	}
 
 	/** Plans one move and sends it to its sensor. */

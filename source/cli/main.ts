@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { HELP } from './help.js';
+import { runDemo } from './run-demo.js';
+import { runObserver } from './run-observer.js';
+import { runPeer } from './run-peer.js';
+import { runTracker } from './run-tracker.js';
+import { UsageError } from './usage-error.js';
+import { FixtureError } from '../model/load-mall.js';
+import { JoinError } from '../network/tracker-session.js';
+import { ListenError } from '../network/udp-transport.js';
+
+const roles: Record<string, (args: string[]) => Promise<void>> = {
+	tracker: runTracker,
+	peer: runPeer,
+	observer: runObserver,
+	demo: runDemo,
+};
+
+/** The errors a user can cause: their message is the whole story, no stack trace. */
+function isUserError(error: unknown): error is Error {
+	if (error instanceof UsageError || error instanceof FixtureError || error instanceof JoinError || error instanceof ListenError) return true;
+	const code = (error as NodeJS.ErrnoException | undefined)?.code;
+	return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+async function main(argv: string[]): Promise<number> {
+	const [role, ...args] = argv;
+	if (role === undefined || role === '--help' || role === '-h' || role === 'help') {
+		console.log(HELP.main);
+		return role === undefined ? 1 : 0;
+	}
+	const run = roles[role];
+	if (!run) {
+		process.stderr.write(`footfall: unknown role "${role}": expected tracker, peer, observer or demo (see footfall --help)\n`);
+		return 1;
+	}
+	try {
+		await run(args);
+		return 0;
+	} catch (error) {
+		if (isUserError(error)) {
+			const hint = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ? ` (see footfall ${role} --help)` : '';
+			process.stderr.write(`footfall ${role}: ${error.message}${hint}\n`);
+			return 1;
+		}
+		process.stderr.write(`footfall ${role}: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+		return 2;
+	}
+}
+
+// Exit explicitly: a role that failed half-way may still hold sockets and timers open.
+process.exit(await main(process.argv.slice(2)));

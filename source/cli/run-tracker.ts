@@ -1,0 +1,45 @@
+import { parseArgs } from 'node:util';
+import { loadMall } from '../model/load-mall.js';
+import { formatAddress } from '../network/address.js';
+import { systemClock } from '../network/clock.js';
+import { UdpTransport } from '../network/udp-transport.js';
+import { Tracker } from '../roles/tracker.js';
+import { DataDirectory } from './data-directory.js';
+import { HELP } from './help.js';
+import { printLine } from './json-lines.js';
+import { addressOption, requiredOption } from './options.js';
+import { onShutdown } from './shutdown.js';
+
+export async function runTracker(args: string[]): Promise<void> {
+	const { values } = parseArgs({
+		args,
+		options: {
+			fixture: { type: 'string' },
+			listen: { type: 'string' },
+			data: { type: 'string' },
+			headless: { type: 'boolean' },
+			help: { type: 'boolean' },
+		},
+		strict: true,
+	});
+	if (values.help) {
+		console.log(HELP.tracker);
+		return;
+	}
+	const mall = await loadMall(requiredOption('fixture', values.fixture));
+	const listen = addressOption('listen', values.listen, '127.0.0.1:7700');
+	const data = await DataDirectory.open(values.data, 'tracker');
+	const transport = await UdpTransport.bind(listen);
+	const tracker = new Tracker({ mall, transport, clock: systemClock, events: printLine, identity: data.identity });
+	printLine({
+		type: 'ready',
+		role: 'tracker',
+		listen: formatAddress(transport.address),
+		epoch: tracker.epoch,
+		key: tracker.identity.agreePublic.toString('base64'),
+		mall: mall.name,
+		sensors: mall.sensors.size,
+		accounts: mall.accounts.size,
+	});
+	await onShutdown(() => tracker.close());
+}
