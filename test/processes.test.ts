@@ -77,6 +77,14 @@ test.serial('the observer counts exactly what the sensors admitted', async (t) =
 	t.like(status, { sensor: 'north-entrance', incarnation: 1, admitted: 3, refused: 0 });
 });
 
+test.serial('the observer shows what hierarchy filtering saved across the sensors it hears from', async (t) => {
+	const line = await observer.waitFor((candidate) => candidate.type === 'occupancy' && (candidate.datagrams as { sensors: number }).sensors === SENSORS.length, 10_000, 'traffic from every sensor');
+	const datagrams = line.datagrams as { sent: number; flood: number; saved: number };
+	t.true(datagrams.sent > 0);
+	t.is(datagrams.saved, datagrams.flood - datagrams.sent);
+	t.true(datagrams.saved > 0, 'a store door does not send to the entrances');
+});
+
 test.serial('an entry past capacity is refused, and the gate says why', async (t) => {
 	const bakery = peer('bakery-door');
 	const status = await bakery.command('status', 'status');

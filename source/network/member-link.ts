@@ -97,7 +97,10 @@ export class MemberLink {
 			{ epoch: this.options.epoch, incarnation: this.options.incarnation, seq: this.#seq++, sender: this.self },
 			encodeBody(message),
 		);
-		if (bytes.length > MAX_DATAGRAM) return false;
+		if (bytes.length > MAX_DATAGRAM) {
+			this.traffic.countDrop('oversize'); // a bug, not weather: counted so it shows
+			return false;
+		}
 		this.options.transport.send(peer.address, bytes);
 		return true;
 	}

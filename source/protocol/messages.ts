@@ -92,7 +92,12 @@ export type HandshakeMessage = z.infer<typeof handshakeMessage>;
 
 // ---- between members ---------------------------------------------------------------
 
-export const rowsMessage = z.strictObject({ type: z.literal('rows'), rows: z.array(wireRow).max(64) });
+export const rowsMessage = z.strictObject({
+	type: z.literal('rows'),
+	rows: z.array(wireRow).max(64),
+	/** The sender's own datagram counters, so observers can show what filtering saves network-wide. */
+	traffic: z.strictObject({ sent: count, flood: count }).optional(),
+});
 export const permitRequest = z.strictObject({ type: z.literal('permit-request'), area: id, want: count });
 export const permitDenied = z.strictObject({ type: z.literal('permit-denied'), area: id });
 /** Member → tracker, every few seconds and whenever a change looks missed: "I have up to version". */

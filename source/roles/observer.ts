@@ -28,6 +28,8 @@ export interface AreaFigures {
  */
 export class Observer {
 	readonly #ledgers = new Map<AreaId, AreaLedger>();
+	/** Each sensor's datagram counters as it last reported them. */
+	readonly #traffic = new Map<string, { sent: number; flood: number }>();
 	#listeners: (() => void)[] = [];
 
 	private constructor(readonly node: MemberNode) {
@@ -66,6 +68,17 @@ export class Observer {
 		return figures;
 	}
 
+	/** What the sensors it hears from have sent, and what flooding every member would have cost. */
+	datagrams(): { sent: number; flood: number; saved: number; sensors: number } {
+		let sent = 0;
+		let flood = 0;
+		for (const counters of this.#traffic.values()) {
+			sent += counters.sent;
+			flood += counters.flood;
+		}
+		return { sent, flood, saved: flood - sent, sensors: this.#traffic.size };
+	}
+
 	ledger(area: AreaId): AreaLedger | undefined {
 		return this.#ledgers.get(area);
 	}
@@ -76,6 +89,14 @@ export class Observer {
 			return;
 		}
 		let changed = false;
+		if (message.traffic) {
+			const previous = this.#traffic.get(sender.sensor);
+			// Counters only grow; a late datagram must not move them back.
+			if (!previous || message.traffic.sent > previous.sent) {
+				this.#traffic.set(sender.sensor, message.traffic);
+				changed = true;
+			}
+		}
 		for (const wire of message.rows) {
 			const ledger = this.#ledgers.get(wire.a as AreaId);
 			const owner = sensorId(sender.sensor);

@@ -284,10 +284,8 @@ export class SensorPeer {
 			}
 		}
 		const others = Math.max(0, directory.size - 1);
-		for (const [id, list] of byRecipient) {
-			this.node.send(id, { type: 'rows', rows: list.map((area) => rowToWire(area, this.counter.ownRow(area))) });
-		}
 		this.node.link.traffic.countFiltered(byRecipient.size, others);
+		for (const [id, list] of byRecipient) this.#sendRowsTo(id, list);
 	}
 
 	#sendAllRowsTo(member: MemberRecord): void {
@@ -295,8 +293,13 @@ export class SensorPeer {
 			this.router.recipients(area, this.node.directory.version, () => this.node.directory.members()).includes(member.id),
 		);
 		if (areas.length === 0) return;
-		this.node.send(member.id, { type: 'rows', rows: areas.map((area) => rowToWire(area, this.counter.ownRow(area))) });
 		this.node.link.traffic.countFiltered(1, Math.max(1, this.node.directory.size - 1));
+		this.#sendRowsTo(member.id, areas);
+	}
+
+	#sendRowsTo(member: string, areas: readonly AreaId[]): void {
+		const { sent, flood } = this.node.link.traffic;
+		this.node.send(member, { type: 'rows', rows: areas.map((area) => rowToWire(area, this.counter.ownRow(area))), traffic: { sent, flood } });
 	}
 
 	/** Moves idle permits towards the present siblings where entries happen. */
