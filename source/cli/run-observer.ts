@@ -1,13 +1,11 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_TIMINGS } from '../network/config.js';
 import { formatAddress } from '../network/address.js';
 import { systemClock } from '../network/clock.js';
-import { UdpTransport } from '../network/udp-transport.js';
 import { Observer } from '../roles/observer.js';
 import { generateIdentity } from '../security/keys.js';
 import { HELP } from './help.js';
 import { printLine } from './json-lines.js';
-import { addressOption, numberOption, readPasswordFile, requiredOption } from './options.js';
+import { MEMBER_OPTIONS, joinOn, memberSettings } from './member-arguments.js';
 import { onShutdown } from './shutdown.js';
 import { coalesce } from './coalesce.js';
 
@@ -15,55 +13,20 @@ import { coalesce } from './coalesce.js';
 const OCCUPANCY_INTERVAL_MS = 100;
 
 export async function runObserver(args: string[]): Promise<void> {
-	const { values } = parseArgs({
-		args,
-		options: {
-			tracker: { type: 'string' },
-			user: { type: 'string' },
-			'password-file': { type: 'string' },
-			areas: { type: 'string' },
-			listen: { type: 'string' },
-			'tracker-key': { type: 'string' },
-			'join-timeout': { type: 'string' },
-			headless: { type: 'boolean' },
-			help: { type: 'boolean' },
-		},
-		strict: true,
-	});
+	const { values } = parseArgs({ args, options: { ...MEMBER_OPTIONS, areas: { type: 'string' } }, strict: true });
 	if (values.help) {
 		console.log(HELP.observer);
 		return;
 	}
-	const tracker = addressOption('tracker', values.tracker);
-	const user = requiredOption('user', values.user);
-	const password = await readPasswordFile(requiredOption('password-file', values['password-file']));
-	const listen = addressOption('listen', values.listen, '127.0.0.1:0');
-	const joinTimeoutMs = numberOption('join-timeout', values['join-timeout'], DEFAULT_TIMINGS.joinTimeoutMs / 1000, { min: 0.1 }) * 1000;
+	const settings = await memberSettings(values);
 	const areas = values.areas === undefined ? null : values.areas.split(',').map((area) => area.trim()).filter(Boolean);
-	const transport = await UdpTransport.bind(listen);
-	let observer: Observer;
-	try {
-		observer = await Observer.start({
-			transport,
-			clock: systemClock,
-			timings: { ...DEFAULT_TIMINGS, joinTimeoutMs },
-			tracker,
-			user,
-			password,
-			areas,
-			identity: generateIdentity(),
-			lastIncarnation: 0,
-			pinnedTrackerKey: values['tracker-key'],
-			events: printLine,
-		});
-	} catch (error) {
-		await transport.close();
-		throw error;
-	}
+	const observer = await joinOn(settings.listen, (transport) =>
+		Observer.start({ ...settings, transport, clock: systemClock, areas, identity: generateIdentity(), lastIncarnation: 0, events: printLine }),
+	);
 	printLine({
 		type: 'ready',
 		role: 'observer',
-		listen: formatAddress(transport.address),
+		listen: formatAddress(observer.node.address),
 		member: observer.node.self.id,
 		epoch: observer.node.welcome.epoch,
 		areas: Object.keys(observer.areas()),
