@@ -76,3 +76,14 @@ test('idle permits drift to the door where entries happen', async (t) => {
 	t.true(back.counter.permits(shop) < 5);
 	t.is(front.counter.permits(shop) + back.counter.permits(shop), 5);
 });
+
+test('a second process logging in as the same sensor replaces the first, which stops deciding', async (t) => {
+	const cluster = new MemoryCluster(await tinyMall(), TINY_PASSWORDS);
+	t.teardown(() => cluster.close());
+	const first = await cluster.peer('shop-front');
+	const second = await cluster.peer('shop-front');
+	t.is(second.incarnation, first.incarnation + 1);
+	await first.stopped;
+	t.like(await first.move('enter', 'visitor'), { admitted: false, reason: 'stopped' });
+	t.is(cluster.tracker.book.members().filter((member) => member.id === 'shop-front').length, 1);
+});

@@ -8,6 +8,7 @@ import { HELP } from './help.js';
 import { printLine } from './json-lines.js';
 import { MEMBER_OPTIONS, joinOn, memberSettings } from './member-arguments.js';
 import { onShutdown } from './shutdown.js';
+import { UsageError } from './usage-error.js';
 import { parsePeerCommand } from './peer-commands.js';
 
 export async function runPeer(args: string[]): Promise<void> {
@@ -43,6 +44,7 @@ export async function runPeer(args: string[]): Promise<void> {
 	await onShutdown(
 		() => peer.close(),
 		(stop) => {
+			void peer.stopped.then(stop);
 			const lines = createInterface({ input: process.stdin, terminal: false });
 			// Answers go out in the order commands came in, even when one waits for a loan.
 			let queue = Promise.resolve();
@@ -69,4 +71,5 @@ export async function runPeer(args: string[]): Promise<void> {
 			});
 		},
 	);
+	if (peer.node.superseded) throw new UsageError(`another process logged in as "${peer.node.self.id}"; this one stopped`);
 }

@@ -39,6 +39,8 @@ export interface MemberHandlers {
 	onMessage(sender: MemberRecord, message: MemberMessage): void;
 	onJoined(member: MemberRecord): void;
 	onLeft(member: MemberRecord): void;
+	/** Another process logged in as this member: stop at once, without a word. */
+	onSuperseded(): void;
 }
 
 /**
@@ -198,9 +200,10 @@ export class MemberNode {
 				}
 				return;
 			case 'superseded':
-				if (message.incarnation > this.self.incarnation) {
+				if (message.incarnation > this.self.incarnation && !this.superseded) {
 					this.superseded = true;
 					this.options.events({ type: 'superseded', incarnation: message.incarnation, message: 'another process logged in as this member; stopping' });
+					this.#handlers?.onSuperseded();
 				}
 				return;
 			default:

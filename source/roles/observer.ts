@@ -41,7 +41,7 @@ export class Observer {
 	static async start(options: Omit<MemberOptions, 'role' | 'sensor'>): Promise<Observer> {
 		const node = await MemberNode.join({ ...options, role: 'observer', sensor: null });
 		const observer = new Observer(node);
-		node.serve({ onMessage: (sender, message) => observer.#onMessage(sender, message), onJoined() {}, onLeft() {} });
+		node.serve({ onMessage: (sender, message) => observer.#onMessage(sender, message), onJoined() {}, onLeft() {}, onSuperseded: () => void node.crash() });
 		return observer;
 	}
 

@@ -54,6 +54,10 @@ export class SensorPeer {
 	readonly #cancels: (() => void)[] = [];
 	admitted = 0;
 	refused = 0;
+	/** Resolves when the peer stops deciding: closed, crashed, or replaced by another process. */
+	readonly stopped: Promise<void>;
+	#markStopped: () => void = () => {};
+	#running = true;
 
 	private constructor(readonly node: MemberNode) {
 		const sensor = node.self.sensor;
@@ -62,6 +66,7 @@ export class SensorPeer {
 		this.counter = new SensorCounter(node.layout, this.sensor);
 		this.router = new Router(node.layout, node.self.id);
 		for (const area of this.counter.areas) this.#demand.set(area, new DemandMeter(node.options.timings.demandWindowMs));
+		this.stopped = new Promise((resolve) => (this.#markStopped = resolve));
 	}
 
 	static async start(options: Omit<MemberOptions, 'role' | 'areas'>): Promise<SensorPeer> {
@@ -72,6 +77,8 @@ export class SensorPeer {
 			onMessage: (sender, message) => peer.#onMessage(sender, message),
 			onJoined: (member) => peer.#sendAllRowsTo(member),
 			onLeft: () => {},
+			// Two processes spending one sensor's permits could overshoot: the older one stops.
+			onSuperseded: () => void peer.crash(),
 		});
 		peer.#cancels.push(clock.setInterval(() => peer.#antiEntropy(), timings.antiEntropyMs));
 		peer.#cancels.push(clock.setInterval(() => peer.#rebalance(), timings.rebalanceMs));
@@ -90,7 +97,8 @@ export class SensorPeer {
 		const now = this.node.options.clock.now();
 		return new Promise((resolve) => {
 			const pending: Pending = { direction, person, deadline: now + this.node.options.timings.borrowWaitMs, resolve };
-			if (!this.#try(pending)) this.#pending.push(pending);
+			if (!this.#running) this.#refuse(pending, 'stopped', null);
+			else if (!this.#try(pending)) this.#pending.push(pending);
 		});
 	}
 
@@ -325,14 +333,19 @@ export class SensorPeer {
 
 	/** Leaves cleanly: pending moves are refused, the tracker is told. */
 	async close(): Promise<void> {
+		this.#running = false;
 		for (const cancel of this.#cancels.splice(0)) cancel();
 		for (const pending of this.#pending.splice(0)) this.#refuse(pending, 'stopped', null);
 		this.#flush();
+		this.#markStopped();
 		await this.node.close();
 	}
 
 	async crash(): Promise<void> {
+		this.#running = false;
 		for (const cancel of this.#cancels.splice(0)) cancel();
+		for (const pending of this.#pending.splice(0)) this.#refuse(pending, 'stopped', null);
+		this.#markStopped();
 		await this.node.crash();
 	}
 }
