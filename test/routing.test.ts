@@ -20,7 +20,7 @@ const members = [
 
 const recipients = test.macro((t, self: string, area: string, expected: string[]) => {
 	const router = new Router(tinyLayout(), self);
-	t.deepEqual([...router.recipients(areaId(area), 1, () => members)].sort(), expected.sort());
+	t.deepEqual([...router.recipients(areaId(area), { version: 1, members: () => members })].sort(), expected.sort());
 });
 
 test('a store event goes to the store other door and the observers of all areas only', recipients, 'shop-front', 'shop', ['shop-back', 'ops']);

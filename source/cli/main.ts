@@ -8,6 +8,7 @@ import { UsageError } from './usage-error.js';
 import { FixtureError } from '../model/load-mall.js';
 import { JoinError } from '../network/tracker-session.js';
 import { ListenError } from '../network/udp-transport.js';
+import { DataDirectoryError } from '../recovery/data-directory.js';
 
 const roles: Record<string, (args: string[]) => Promise<void>> = {
 	tracker: runTracker,
@@ -18,7 +19,7 @@ const roles: Record<string, (args: string[]) => Promise<void>> = {
 
 /** The errors a user can cause: their message is the whole story, no stack trace. */
 function isUserError(error: unknown): error is Error {
-	if (error instanceof UsageError || error instanceof FixtureError || error instanceof JoinError || error instanceof ListenError) return true;
+	if (error instanceof UsageError || error instanceof FixtureError || error instanceof JoinError || error instanceof ListenError || error instanceof DataDirectoryError) return true;
 	const code = (error as NodeJS.ErrnoException | undefined)?.code;
 	return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }

@@ -31,7 +31,8 @@ export async function runObserver(args: string[]): Promise<void> {
 		epoch: observer.node.welcome.epoch,
 		areas: Object.keys(observer.areas()),
 	});
-	const print = (): void => printLine({ type: 'occupancy', areas: observer.areas(), datagrams: observer.datagrams(), traffic: observer.node.link.traffic.snapshot() });
+	const print = (): void =>
+		printLine({ type: 'occupancy', areas: observer.areas(), datagrams: observer.datagrams(), members: observer.node.directory.size, traffic: observer.node.traffic.snapshot() });
 	print();
 	const scheduled = coalesce(print, OCCUPANCY_INTERVAL_MS);
 	observer.onChange(scheduled.request);

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { formatAddress } from '../network/address.js';
 import { systemClock } from '../network/clock.js';
 import { SensorPeer } from '../roles/sensor-peer.js';
-import { DataDirectory } from './data-directory.js';
+import { DataDirectory } from '../recovery/data-directory.js';
+import { PeerJournal } from '../recovery/peer-journal.js';
 import { HELP } from './help.js';
 import { printLine } from './json-lines.js';
 import { MEMBER_OPTIONS, joinOn, memberSettings } from './member-arguments.js';
@@ -19,9 +20,12 @@ export async function runPeer(args: string[]): Promise<void> {
 	}
 	const settings = await memberSettings(values);
 	const data = await DataDirectory.open(values.data, 'peer');
+	const recovery = values.data === undefined ? null : await PeerJournal.open(values.data);
 	const peer = await joinOn(settings.listen, (transport) =>
 		SensorPeer.start({
 			...settings,
+			journal: recovery?.journal ?? null,
+			restored: recovery?.restored ?? null,
 			transport,
 			clock: systemClock,
 			sensor: values.sensor ?? null,
@@ -30,7 +34,7 @@ export async function runPeer(args: string[]): Promise<void> {
 			events: printLine,
 		}),
 	);
-	await data.save('peer', peer.incarnation);
+	await data.save({ incarnation: peer.incarnation });
 	printLine({
 		type: 'ready',
 		role: 'peer',

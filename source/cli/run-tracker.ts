@@ -4,7 +4,7 @@ import { formatAddress } from '../network/address.js';
 import { systemClock } from '../network/clock.js';
 import { UdpTransport } from '../network/udp-transport.js';
 import { Tracker } from '../roles/tracker.js';
-import { DataDirectory } from './data-directory.js';
+import { DataDirectory } from '../recovery/data-directory.js';
 import { HELP } from './help.js';
 import { printLine } from './json-lines.js';
 import { addressOption, requiredOption } from './options.js';
@@ -30,7 +30,17 @@ export async function runTracker(args: string[]): Promise<void> {
 	const listen = addressOption('listen', values.listen, '127.0.0.1:7700');
 	const data = await DataDirectory.open(values.data, 'tracker');
 	const transport = await UdpTransport.bind(listen);
-	const tracker = new Tracker({ mall, transport, clock: systemClock, events: printLine, identity: data.identity });
+	const tracker = new Tracker({
+		mall,
+		transport,
+		clock: systemClock,
+		events: printLine,
+		identity: data.identity,
+		incarnations: data.members,
+		// Persisted before the welcome goes out: a member never gets an incarnation twice.
+		onIncarnations: (incarnations) => data.save({ members: incarnations }),
+	});
+	await data.save({ epochs: [...data.epochs, tracker.epoch].slice(-100) });
 	printLine({
 		type: 'ready',
 		role: 'tracker',
@@ -38,6 +48,8 @@ export async function runTracker(args: string[]): Promise<void> {
 		epoch: tracker.epoch,
 		key: tracker.identity.agreePublic.toString('base64'),
 		mall: mall.name,
+		previousEpochs: data.epochs.length,
+		knownMembers: data.members.size,
 		sensors: mall.sensors.size,
 		accounts: mall.accounts.size,
 	});

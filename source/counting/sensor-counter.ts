@@ -3,7 +3,7 @@ import type { MallLayout, Move, Sensor } from '../model/mall.js';
 import { AreaLedger } from './area-ledger.js';
 import { admittingSensors } from './admitting-sensors.js';
 import { initialPermits } from './initial-permits.js';
-import { incremented, withGift, type Row } from './row.js';
+import { incremented, mergeRows, rowCovers, withGift, type Row } from './row.js';
 
 export type Direction = 'enter' | 'exit';
 export type Person = 'visitor' | 'staff';
@@ -115,6 +115,20 @@ export class SensorCounter {
 		const ledger = this.#ledgers.get(area);
 		if (!ledger || owner === this.self || !ledger.hasSensor(owner)) return false;
 		return ledger.merge(owner, row);
+	}
+
+	/**
+	 * Takes back this sensor's own row from its log or from a replica that held it while
+	 * the sensor was down. Merged by maximum: the row can only grow. Returns whether it did.
+	 */
+	restoreOwn(area: AreaId, row: Row): boolean {
+		const ledger = this.#ledgers.get(area);
+		if (!ledger) return false;
+		const current = ledger.row(this.self);
+		if (rowCovers(current, row)) return false;
+		ledger.write(this.self, mergeRows(current, row));
+		this.#dirty.add(area);
+		return true;
 	}
 
 	/** The areas whose own row changed since the last call. */

@@ -23,6 +23,10 @@ export interface Timings {
 	readonly joinTimeoutMs: number;
 	/** A handshake step unanswered this long is sent again (UDP may lose it). */
 	readonly handshakeRetryMs: number;
+	/** No answer from the tracker for this long: it is gone or restarted, so log in again (it answers every directory pull). */
+	readonly trackerSilenceMs: number;
+	/** A restarting peer waits this long at most for the replicas of its own rows to answer. */
+	readonly ownRowsWaitMs: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -36,4 +40,6 @@ export const DEFAULT_TIMINGS: Timings = {
 	documentRetryMs: 200,
 	joinTimeoutMs: 10_000,
 	handshakeRetryMs: 500,
+	ownRowsWaitMs: 1000,
+	trackerSilenceMs: 6000,
 };

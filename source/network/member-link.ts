@@ -29,6 +29,8 @@ export interface LinkOptions {
 	readonly epoch: number;
 	readonly networkKey: Buffer;
 	readonly clock: Clock;
+	/** Counters to add to, if they should outlive this link (a member's across epochs). */
+	readonly traffic?: TrafficCounters;
 }
 
 /**
@@ -37,11 +39,13 @@ export interface LinkOptions {
  * fails any check is dropped and counted by reason, never thrown.
  */
 export class MemberLink {
-	readonly traffic = new TrafficCounters();
+	readonly traffic: TrafficCounters;
 	readonly #peers = new Map<string, PeerState>();
 	#seq = 0;
 
-	constructor(readonly options: LinkOptions) {}
+	constructor(readonly options: LinkOptions) {
+		this.traffic = options.traffic ?? new TrafficCounters();
+	}
 
 	get self(): string {
 		return this.options.self;

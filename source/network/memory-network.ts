@@ -41,8 +41,10 @@ export class MemoryNetwork {
 		this.#random = seededRandom(seed);
 	}
 
-	bind(): MemoryTransport {
-		const transport = new MemoryTransport(this, { host: 'memory', port: this.#nextPort++ });
+	/** A new endpoint; `port` to come back at a known address (a restarted tracker). */
+	bind(port = this.#nextPort++): MemoryTransport {
+		if (this.#endpoints.has(port)) throw new Error(`memory port ${port} is in use`);
+		const transport = new MemoryTransport(this, { host: 'memory', port });
 		this.#endpoints.set(transport.address.port, transport);
 		return transport;
 	}

@@ -8,25 +8,33 @@ export function caresAbout(layout: MallLayout, member: MemberRecord, area: AreaI
 	return member.sensor !== null && (layout.sensorsOf.get(area) ?? []).includes(member.sensor as never);
 }
 
+/** What routing needs of a directory: a version that changes with it, and its members. */
+export interface Directory {
+	readonly version: number;
+	members(): Iterable<MemberRecord>;
+}
+
 /**
  * Hierarchy filtering (design.md §3): the members an area's events go to. Recomputed only
  * when the directory changes, since it is asked for on every flush.
  */
 export class Router {
+	#directory: Directory | null = null;
 	#version = -1;
 	readonly #cache = new Map<AreaId, string[]>();
 
 	constructor(readonly layout: MallLayout, readonly self: string) {}
 
-	recipients(area: AreaId, version: number, members: () => Iterable<MemberRecord>): readonly string[] {
-		if (version !== this.#version) {
+	recipients(area: AreaId, directory: Directory): readonly string[] {
+		if (directory !== this.#directory || directory.version !== this.#version) {
 			this.#cache.clear();
-			this.#version = version;
+			this.#directory = directory;
+			this.#version = directory.version;
 		}
 		let ids = this.#cache.get(area);
 		if (!ids) {
 			ids = [];
-			for (const member of members()) {
+			for (const member of directory.members()) {
 				if (member.id !== this.self && caresAbout(this.layout, member, area)) ids.push(member.id);
 			}
 			this.#cache.set(area, ids);

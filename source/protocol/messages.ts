@@ -50,7 +50,13 @@ export const challenge = z.strictObject({
 	eph: key,
 });
 export const clearRefusal = z.strictObject({ type: z.literal('refused'), reason: z.string().max(300) });
-export const clearMessage = z.discriminatedUnion('type', [hello, challenge, clearRefusal]);
+/**
+ * Tracker → whoever sent a member datagram of an epoch it does not know: "log in again".
+ * In clear, because the sender's epoch key is gone with the tracker's restart; forging it
+ * only makes a member log in again.
+ */
+export const rejoinHint = z.strictObject({ type: z.literal('rejoin'), epoch: z.number().int().nonnegative() });
+export const clearMessage = z.discriminatedUnion('type', [hello, challenge, clearRefusal, rejoinHint]);
 export type ClearMessage = z.infer<typeof clearMessage>;
 
 export const login = z.strictObject({
@@ -129,6 +135,10 @@ export const documentChunk = z.strictObject({
 	data: z.string().max(1100),
 });
 export const leave = z.strictObject({ type: z.literal('leave') });
+/** A restarted sensor asks who holds its own rows (its log may be gone or damaged). */
+export const ownRowsQuery = z.strictObject({ type: z.literal('own-rows-query') });
+/** The asker's own rows as this member holds them, for the areas they share. */
+export const ownRowsReply = z.strictObject({ type: z.literal('own-rows'), rows: z.array(wireRow).max(64) });
 /** Tracker → member: another process logged in as this member; this one must stop. */
 export const superseded = z.strictObject({ type: z.literal('superseded'), incarnation: count });
 
@@ -142,6 +152,8 @@ export const memberMessage = z.discriminatedUnion('type', [
 	documentChunk,
 	leave,
 	superseded,
+	ownRowsQuery,
+	ownRowsReply,
 ]);
 export type MemberMessage = z.infer<typeof memberMessage>;
 export type MemberMessageType = MemberMessage['type'];

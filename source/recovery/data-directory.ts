@@ -1,49 +1,68 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportIdentity, generateIdentity, importIdentity, type Identity } from '../security/keys.js';
-import { UsageError } from './usage-error.js';
+
+/** The data directory cannot be used; the message says which file and why. */
+export class DataDirectoryError extends Error {}
 
 interface Saved {
 	readonly keys: { sign: string; agree: string };
+	/** A peer's last incarnation. */
 	readonly incarnation: number;
+	/** The tracker's: the last incarnation it gave each member, and the epochs it ran. */
+	readonly members?: Record<string, number>;
+	readonly epochs?: number[];
 }
 
 /**
- * What a process keeps in its `--data` directory between runs: its keys (so that a
- * tracker keeps the identity peers pinned, and a peer comes back as itself) and the last
- * incarnation it had. Written atomically: a crash leaves the old file or the new one.
+ * What a process keeps in its `--data` directory between runs, beside its log: its keys
+ * (so that a tracker keeps the identity peers pinned, and a peer comes back as itself),
+ * its last incarnation, and for the tracker the incarnations it gave and its epochs.
+ * Written atomically (temporary file, then rename): a crash leaves the old file or the new.
  */
 export class DataDirectory {
-	private constructor(readonly path: string | null, readonly identity: Identity, readonly lastIncarnation: number) {}
+	private constructor(
+		readonly path: string | null,
+		readonly name: string,
+		readonly identity: Identity,
+		readonly lastIncarnation: number,
+		readonly members: ReadonlyMap<string, number>,
+		readonly epochs: readonly number[],
+	) {}
 
 	static async open(path: string | undefined, name: string): Promise<DataDirectory> {
-		if (path === undefined) return new DataDirectory(null, generateIdentity(), 0);
+		if (path === undefined) return new DataDirectory(null, name, generateIdentity(), 0, new Map(), []);
 		try {
 			await mkdir(path, { recursive: true });
 		} catch (error) {
-			throw new UsageError(`${path}: cannot create the data directory: ${(error as NodeJS.ErrnoException).code}`);
+			throw new DataDirectoryError(`${path}: cannot create the data directory: ${(error as NodeJS.ErrnoException).code}`);
 		}
 		const file = join(path, `${name}.json`);
 		let text: string;
 		try {
 			text = await readFile(file, 'utf8');
 		} catch {
-			const fresh = new DataDirectory(path, generateIdentity(), 0);
-			await fresh.save(name, 0);
+			const fresh = new DataDirectory(path, name, generateIdentity(), 0, new Map(), []);
+			await fresh.save({});
 			return fresh;
 		}
 		try {
 			const saved = JSON.parse(text) as Saved;
-			return new DataDirectory(path, importIdentity(saved.keys), saved.incarnation);
+			return new DataDirectory(path, name, importIdentity(saved.keys), saved.incarnation, new Map(Object.entries(saved.members ?? {})), saved.epochs ?? []);
 		} catch (error) {
-			throw new UsageError(`${file}: unreadable (${(error as Error).message}); move it away to start with a new identity`);
+			throw new DataDirectoryError(`${file}: unreadable (${(error as Error).message}); move it away to start with a new identity`);
 		}
 	}
 
-	async save(name: string, incarnation: number): Promise<void> {
+	async save(changes: { incarnation?: number; members?: ReadonlyMap<string, number>; epochs?: readonly number[] }): Promise<void> {
 		if (this.path === null) return;
-		const file = join(this.path, `${name}.json`);
-		const saved: Saved = { keys: exportIdentity(this.identity), incarnation };
+		const file = join(this.path, `${this.name}.json`);
+		const saved: Saved = {
+			keys: exportIdentity(this.identity),
+			incarnation: changes.incarnation ?? this.lastIncarnation,
+			members: Object.fromEntries(changes.members ?? this.members),
+			epochs: [...(changes.epochs ?? this.epochs)],
+		};
 		await writeFile(`${file}.tmp`, `${JSON.stringify(saved)}\n`, { mode: 0o600 });
 		await rename(`${file}.tmp`, file);
 	}

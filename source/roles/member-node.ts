@@ -7,9 +7,12 @@ import type { Timings } from '../network/config.js';
 import { DirectoryReplica } from '../network/directory-replica.js';
 import { DocumentAssembly } from '../network/document.js';
 import { MemberLink } from '../network/member-link.js';
-import { JoinError, TrackerSession, type LoginRequest, type Welcome } from '../network/tracker-session.js';
+import { JoinError, TrackerSession, type Welcome } from '../network/tracker-session.js';
 import type { Transport } from '../network/transport.js';
 import { parseFrame } from '../protocol/frame.js';
+import { TrafficCounters } from '../network/traffic.js';
+import { decodeBody } from '../protocol/codec.js';
+import { clearMessage } from '../protocol/messages.js';
 import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
 import { exportIdentity, type Identity } from '../security/keys.js';
 import type { EventSink } from './events.js';
@@ -49,7 +52,7 @@ export interface MemberHandlers {
  * on top handles its own messages.
  */
 export class MemberNode {
-	readonly directory = new DirectoryReplica();
+	#directory = new DirectoryReplica();
 	#handlers: MemberHandlers | null = null;
 	/** Messages for the role that arrive before it serves: handed over when it does. */
 	readonly #early: [MemberRecord, MemberMessage][] = [];
@@ -57,24 +60,59 @@ export class MemberNode {
 	#assembly: DocumentAssembly | null = null;
 	#assembled: (() => void) | null = null;
 	#lastPull = -Infinity;
+	/** When the tracker last answered: a long silence means it is gone or restarted. */
+	#lastFromTracker: number;
+	#session: TrackerSession | null = null;
+	#rejoining = false;
+	#welcome!: Welcome;
+	#link!: MemberLink;
+	/** One set of counters for the node's life, across epochs. */
+	readonly traffic = new TrafficCounters();
 	readonly #cancels: (() => void)[] = [];
 	#closed = false;
 	superseded = false;
 
-	private constructor(
-		readonly options: MemberOptions,
-		readonly welcome: Welcome,
-		readonly link: MemberLink,
-		readonly trackerId: string,
-	) {}
+	private constructor(readonly options: MemberOptions) {
+		this.#lastFromTracker = options.clock.now();
+		options.transport.onReceive((bytes, from) => {
+			const frame = parseFrame(bytes);
+			if (!frame.ok) {
+				this.traffic.countDrop(frame.reason);
+				return;
+			}
+			if (frame.value.kind !== 'member') {
+				if (from.port !== options.tracker.port) return;
+				if (this.#session) this.#session.handle(frame.value);
+				else if (frame.value.kind === 'clear' && isRejoinHint(frame.value.body)) void this.#rejoin('the tracker says the epoch changed');
+				return;
+			}
+			if (this.#link) this.#receive(frame.value);
+		});
+	}
 
 	get layout(): MallLayout {
 		if (!this.#layout) throw new Error('the layout has not arrived yet');
 		return this.#layout;
 	}
 
+	get welcome(): Welcome {
+		return this.#welcome;
+	}
+
+	get link(): MemberLink {
+		return this.#link;
+	}
+
+	get directory(): DirectoryReplica {
+		return this.#directory;
+	}
+
+	get trackerId(): string {
+		return this.#welcome.trackerId;
+	}
+
 	get self(): MemberRecord {
-		return this.welcome.member;
+		return this.#welcome.member;
 	}
 
 	get address(): Address {
@@ -83,86 +121,119 @@ export class MemberNode {
 
 	/** Logs in, fetches the layout and catches up with the directory, within the join timeout. */
 	static async join(options: MemberOptions): Promise<MemberNode> {
-		const { transport, clock, timings } = options;
-		const deadline = clock.now() + timings.joinTimeoutMs;
-		const request: LoginRequest = {
-			user: options.user,
-			password: options.password,
-			role: options.role,
-			sensor: options.sensor,
-			signKey: options.identity.signPublic.toString('base64'),
-			agreeKey: options.identity.agreePublic.toString('base64'),
-			areas: options.areas === null ? null : [...options.areas],
-			lastIncarnation: options.lastIncarnation,
-		};
+		const node = new MemberNode(options);
+		const deadline = options.clock.now() + options.timings.joinTimeoutMs;
+		await node.#login(options.lastIncarnation);
+		await node.#fetchLayout(deadline);
+		await node.#catchUp(node.#welcome.directoryVersion, deadline);
+		return node;
+	}
+
+	/** One login with the tracker; on success the link of the (possibly new) epoch is installed. */
+	async #login(lastIncarnation: number): Promise<void> {
+		const { options } = this;
 		const session = new TrackerSession({
-			transport,
-			clock,
+			transport: options.transport,
+			clock: options.clock,
 			tracker: options.tracker,
-			request,
+			request: {
+				user: options.user,
+				password: options.password,
+				role: options.role,
+				sensor: options.sensor,
+				signKey: options.identity.signPublic.toString('base64'),
+				agreeKey: options.identity.agreePublic.toString('base64'),
+				areas: options.areas === null ? null : [...options.areas],
+				lastIncarnation,
+			},
 			pinnedTrackerKey: options.pinnedTrackerKey,
-			retryMs: timings.handshakeRetryMs,
-			timeoutMs: timings.joinTimeoutMs,
+			retryMs: options.timings.handshakeRetryMs,
+			timeoutMs: options.timings.joinTimeoutMs,
 		});
-		let node: MemberNode | null = null;
-		transport.onReceive((bytes, from) => {
-			const frame = parseFrame(bytes);
-			if (!frame.ok) {
-				node?.link.traffic.countDrop(frame.reason);
-				return;
-			}
-			if (frame.value.kind !== 'member') {
-				if (from.port === options.tracker.port) session.handle(frame.value);
-				return;
-			}
-			if (node) node.#receive(frame.value);
-		});
-		const welcome = await session.run();
-		const link = new MemberLink({
-			transport,
+		this.#session = session;
+		try {
+			this.#welcome = await session.run();
+		} finally {
+			this.#session = null;
+		}
+		this.#lastFromTracker = options.clock.now();
+		const welcome = this.#welcome;
+		this.#link = new MemberLink({
+			transport: options.transport,
 			identity: options.identity,
 			self: welcome.member.id,
 			incarnation: welcome.member.incarnation,
 			epoch: welcome.epoch,
 			networkKey: Buffer.from(welcome.networkKey, 'base64'),
-			clock,
+			clock: options.clock,
+			traffic: this.traffic,
 		});
-		link.setPeer(welcome.trackerId, {
+		this.#link.setPeer(welcome.trackerId, {
 			address: options.tracker,
 			agreeKey: Buffer.from(welcome.trackerAgreeKey, 'base64'),
 			incarnation: 1,
 		});
-		const joined = new MemberNode(options, welcome, link, welcome.trackerId);
-		node = joined;
-		await joined.#fetchLayout(deadline);
-		await joined.#catchUp(welcome.directoryVersion, deadline);
-		return joined;
 	}
 
-	/** Starts the periodic directory pull; the role calls it once its handlers are set. */
+	/**
+	 * The tracker restarted (a new epoch) or went quiet: log in again, by ourselves. Until
+	 * that succeeds the old epoch's link stays: counting goes on among the members that
+	 * still share it; only joining waits (design.md, roles).
+	 */
+	async #rejoin(why: string): Promise<void> {
+		if (this.#rejoining || this.#closed || this.superseded) return;
+		this.#rejoining = true;
+		const before = this.#welcome;
+		try {
+			await this.#login(before.member.incarnation);
+			if (this.#welcome.epoch === before.epoch) {
+				// Same tracker after all (its answers were lost): keep the directory, re-key the link.
+				for (const member of this.#directory.members()) this.#linkTo(member);
+				return;
+			}
+			this.#directory = new DirectoryReplica();
+			await this.#catchUp(this.#welcome.directoryVersion, this.options.clock.now() + this.options.timings.joinTimeoutMs);
+			this.options.events({ type: 'rejoined', why, epoch: this.#welcome.epoch, previousEpoch: before.epoch, incarnation: this.self.incarnation, members: this.#directory.size });
+			// Every member is new to this epoch's link: the role greets them all again.
+			for (const member of this.#directory.members()) if (member.id !== this.self.id) this.#handlers?.onJoined(member);
+		} catch (error) {
+			this.options.events({ type: 'rejoin-failed', why, message: (error as Error).message });
+		} finally {
+			this.#rejoining = false;
+		}
+	}
+
+	/** Starts the periodic directory pull (which also watches the tracker); the role calls it once its handlers are set. */
 	serve(handlers: MemberHandlers): void {
 		this.#handlers = handlers;
 		for (const [sender, message] of this.#early.splice(0)) handlers.onMessage(sender, message);
-		this.#cancels.push(this.options.clock.setInterval(() => this.#pull(true), this.options.timings.directoryPullMs));
+		this.#cancels.push(
+			this.options.clock.setInterval(() => {
+				const silent = this.options.clock.now() - this.#lastFromTracker;
+				if (silent > this.options.timings.trackerSilenceMs) void this.#rejoin(`no answer from the tracker for ${Math.round(silent / 1000)} s`);
+				else this.#pull(true);
+			}, this.options.timings.directoryPullMs),
+		);
 	}
 
 	send(to: string, message: MemberMessage): boolean {
-		return this.link.send(to, message);
+		return this.#link.send(to, message);
 	}
 
 	#receive(frame: Extract<ReturnType<typeof parseFrame>, { ok: true }>['value'] & { kind: 'member' }): void {
 		if (this.#closed) return;
-		const accepted = this.link.accept(frame);
+		const accepted = this.#link.accept(frame);
 		if (!accepted.ok) {
 			if (accepted.reason === 'unknown-sender') this.#pull(false);
 			return;
 		}
 		const { sender, message } = accepted.value;
 		if (sender === this.trackerId) {
+			this.#lastFromTracker = this.options.clock.now();
 			this.#fromTracker(message);
 			return;
 		}
-		const record = this.directory.get(sender);
+		const record = this.#directory.get(sender);
 		if (record) this.#deliver(record, message);
 	}
 
@@ -174,20 +245,16 @@ export class MemberNode {
 	#fromTracker(message: MemberMessage): void {
 		switch (message.type) {
 			case 'directory-page': {
-				const result = this.directory.apply(message);
+				const result = this.#directory.apply(message);
 				// While joining, the catch-up loop pulls; a gap pull too would only double the pages.
 				if (result.kind === 'gap' && this.#handlers) this.#pull(false);
 				if (result.kind !== 'applied') return;
 				for (const id of result.left) {
-					this.link.removePeer(id);
+					this.#link.removePeer(id);
 				}
 				for (const record of result.joined) {
 					if (record.id === this.self.id) continue;
-					this.link.setPeer(record.id, {
-						address: { host: record.host, port: record.port },
-						agreeKey: Buffer.from(record.agreeKey, 'base64'),
-						incarnation: record.incarnation,
-					});
+					this.#linkTo(record);
 					this.#handlers?.onJoined(record);
 				}
 				for (const id of result.left) this.#handlers?.onLeft({ id } as MemberRecord);
@@ -211,25 +278,30 @@ export class MemberNode {
 		}
 	}
 
+	#linkTo(record: MemberRecord): void {
+		if (record.id === this.self.id) return;
+		this.#link.setPeer(record.id, { address: { host: record.host, port: record.port }, agreeKey: Buffer.from(record.agreeKey, 'base64'), incarnation: record.incarnation });
+	}
+
 	/** Asks the tracker for what changed; `periodic` pulls always go, gap pulls at most every documentRetryMs. */
 	#pull(periodic: boolean): void {
 		const now = this.options.clock.now();
 		if (!periodic && now - this.#lastPull < this.options.timings.documentRetryMs) return;
 		this.#lastPull = now;
-		this.link.send(this.trackerId, { type: 'directory-pull', version: this.directory.version });
+		this.#link.send(this.trackerId, { type: 'directory-pull', version: this.#directory.version });
 	}
 
 	/** Pulls every chunk of the layout, a window at a time, asking again for missing ones. */
 	async #fetchLayout(deadline: number): Promise<void> {
 		const { clock, timings } = this.options;
-		const assembly = new DocumentAssembly(this.welcome.layout.version, this.welcome.layout.chunks);
+		const assembly = new DocumentAssembly(this.#welcome.layout.version, this.#welcome.layout.chunks);
 		this.#assembly = assembly;
 		const whole = new Promise<void>((resolve) => (this.#assembled = resolve));
 		let retry = timings.documentRetryMs;
 		while (assembly.missing().length > 0) {
 			if (clock.now() > deadline) throw new JoinError(`the mall layout did not arrive from the tracker at ${formatAddress(this.options.tracker)} in time`);
 			for (const index of assembly.missing().slice(0, 32)) {
-				this.link.send(this.trackerId, { type: 'doc-pull', doc: 'layout', version: assembly.version, index });
+				this.#link.send(this.trackerId, { type: 'doc-pull', doc: 'layout', version: assembly.version, index });
 			}
 			await Promise.race([whole, wait(clock, retry)]);
 			// A busy tracker answers late; asking ever faster would only bury it deeper.
@@ -247,13 +319,13 @@ export class MemberNode {
 	async #catchUp(version: number, deadline: number): Promise<void> {
 		const { clock, timings } = this.options;
 		let retry = timings.documentRetryMs;
-		while (this.directory.version < version) {
+		while (this.#directory.version < version) {
 			if (clock.now() > deadline) throw new JoinError(`the directory did not arrive from the tracker at ${formatAddress(this.options.tracker)} in time`);
-			const before = this.directory.version;
+			const before = this.#directory.version;
 			this.#pull(true);
 			const pulled = clock.now();
-			while (this.directory.version === before && clock.now() - pulled < retry) await wait(clock, 5);
-			retry = this.directory.version === before ? Math.min(retry * 2, MAX_RETRY_MS) : timings.documentRetryMs;
+			while (this.#directory.version === before && clock.now() - pulled < retry) await wait(clock, 5);
+			retry = this.#directory.version === before ? Math.min(retry * 2, MAX_RETRY_MS) : timings.documentRetryMs;
 		}
 	}
 
@@ -262,7 +334,7 @@ export class MemberNode {
 		if (this.#closed) return;
 		this.#closed = true;
 		for (const cancel of this.#cancels.splice(0)) cancel();
-		if (!this.superseded) this.link.send(this.trackerId, { type: 'leave' });
+		if (!this.superseded) this.#link.send(this.trackerId, { type: 'leave' });
 		await this.options.transport.close();
 	}
 
@@ -276,6 +348,12 @@ export class MemberNode {
 	exportIdentity(): { sign: string; agree: string } {
 		return exportIdentity(this.options.identity);
 	}
+}
+
+/** The tracker's clear "log in again": it does not know our epoch (it restarted). */
+function isRejoinHint(body: Buffer): boolean {
+	const message = decodeBody(clearMessage, body);
+	return message.ok && message.value.type === 'rejoin';
 }
 
 function wait(clock: Clock, ms: number): Promise<void> {

@@ -5,7 +5,7 @@ import type { AreaLedger } from '../counting/area-ledger.js';
 import { ledgerFor } from '../counting/sensor-counter.js';
 import { caresAbout } from '../network/routing.js';
 import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
-import { rowFromWire } from '../protocol/wire-row.js';
+import { rowFromWire, rowToWire } from '../protocol/wire-row.js';
 import { MemberNode, type MemberOptions } from './member-node.js';
 
 export interface AreaFigures {
@@ -84,6 +84,13 @@ export class Observer {
 	}
 
 	#onMessage(sender: MemberRecord, message: MemberMessage): void {
+		if (message.type === 'own-rows-query' && sender.role === 'sensor' && sender.sensor !== null) {
+			// A sensor back from a crash asks for its own rows: a store's only door may have no other replica.
+			const owner = sensorId(sender.sensor);
+			const rows = [...this.#ledgers].filter(([, ledger]) => ledger.hasSensor(owner)).map(([area, ledger]) => rowToWire(area, ledger.row(owner)));
+			this.node.send(sender.id, { type: 'own-rows', rows });
+			return;
+		}
 		if (message.type !== 'rows' || sender.role !== 'sensor' || sender.sensor === null) {
 			this.node.link.traffic.countDrop(message.type === 'rows' ? 'not-allowed' : 'unexpected');
 			return;

@@ -9,6 +9,8 @@ import { formatAddress } from '../network/address.js';
 import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
 import { rowFromWire, rowToWire } from '../protocol/wire-row.js';
 import { MemberNode, type MemberOptions } from './member-node.js';
+import { EMPTY_ROW, mergeRows, type Row } from '../counting/row.js';
+import type { PeerJournal, Restored } from '../recovery/peer-journal.js';
 
 /** What an entry or exit came to: the headless answer to `enter` / `exit`. */
 export type MoveAnswer =
@@ -22,6 +24,9 @@ export interface PeerStatus {
 	readonly admitted: number;
 	readonly refused: number;
 	readonly areas: Record<string, { capacity: number; occupancy: number; staff: number; permits: number }>;
+	/** Members in this peer's directory, itself included: one row per identity. */
+	readonly members: number;
+	readonly epoch: number;
 }
 
 interface Pending {
@@ -51,6 +56,8 @@ export class SensorPeer {
 	readonly #pending: Pending[] = [];
 	readonly #loans = new Map<AreaId, Loan>();
 	#flushScheduled = false;
+	/** Areas whose saved row has not been sent yet. */
+	readonly #unsent = new Set<AreaId>();
 	readonly #cancels: (() => void)[] = [];
 	admitted = 0;
 	refused = 0;
@@ -58,8 +65,13 @@ export class SensorPeer {
 	readonly stopped: Promise<void>;
 	#markStopped: () => void = () => {};
 	#running = true;
+	/** While fetching our own rows at start: the members yet to answer. */
+	#ownRowsAwaited: Set<string> | null = null;
 
-	private constructor(readonly node: MemberNode) {
+	/** Own rows known to be on disk: the only ones ever sent (a row sent before it is durable could outlive a crash the log does not). */
+	readonly #persisted = new Map<AreaId, Row>();
+
+	private constructor(readonly node: MemberNode, readonly journal: PeerJournal | null) {
 		const sensor = node.self.sensor;
 		if (sensor === null) throw new Error(`account ${node.self.id} has no sensor`);
 		this.sensor = sensorId(sensor);
@@ -69,10 +81,21 @@ export class SensorPeer {
 		this.stopped = new Promise((resolve) => (this.#markStopped = resolve));
 	}
 
-	static async start(options: Omit<MemberOptions, 'role' | 'areas'>): Promise<SensorPeer> {
+	/**
+	 * Joins and starts deciding. With a journal, the peer first takes back its own rows
+	 * from its log, then asks the members that hold replicas of its areas for anything the
+	 * log lacks (a lost or damaged log), and only then serves (design.md §4).
+	 */
+	static async start(options: Omit<MemberOptions, 'role' | 'areas'> & { readonly journal?: PeerJournal | null; readonly restored?: Restored | null }): Promise<SensorPeer> {
+		const started = options.clock.now();
 		const node = await MemberNode.join({ ...options, role: 'sensor', areas: null });
-		const peer = new SensorPeer(node);
+		const peer = new SensorPeer(node, options.journal ?? null);
 		const { clock, timings } = node.options;
+		for (const [area, row] of options.restored?.rows ?? []) {
+			peer.counter.restoreOwn(area, row);
+			peer.#persisted.set(area, peer.counter.ownRow(area));
+		}
+		peer.counter.takeDirty();
 		node.serve({
 			onMessage: (sender, message) => peer.#onMessage(sender, message),
 			onJoined: (member) => peer.#sendAllRowsTo(member),
@@ -83,9 +106,54 @@ export class SensorPeer {
 		peer.#cancels.push(clock.setInterval(() => peer.#antiEntropy(), timings.antiEntropyMs));
 		peer.#cancels.push(clock.setInterval(() => peer.#rebalance(), timings.rebalanceMs));
 		peer.#cancels.push(clock.setInterval(() => peer.#expirePending(), Math.max(5, Math.floor(timings.borrowRetryMs / 2))));
+		const fetched = await peer.#fetchOwnRows();
+		if (options.restored || fetched > 0 || node.self.incarnation > 1) {
+			const restored = options.restored;
+			node.options.events({
+				type: 'recovery',
+				sensor: peer.sensor,
+				member: node.self.id,
+				incarnation: node.self.incarnation,
+				replayed: restored?.replayed ?? 0,
+				replayMs: Math.round((restored?.ms ?? 0) * 10) / 10,
+				fetched,
+				ms: Math.round(clock.now() - started),
+				tornTail: restored?.damage?.kind === 'torn',
+				damage: restored?.damage ?? null,
+				permits: Object.fromEntries([...peer.counter.areas].map((area) => [area, peer.counter.permits(area)])),
+			});
+		}
 		// Everyone who follows our areas hears our rows at once, not at the next anti-entropy.
 		for (const member of node.directory.members()) peer.#sendAllRowsTo(member);
 		return peer;
+	}
+
+	/**
+	 * Asks every member holding a replica of our areas for our own rows and merges what
+	 * they send, within a bounded wait. Returns how many areas came back ahead of the log.
+	 */
+	async #fetchOwnRows(): Promise<number> {
+		const { clock, timings } = this.node.options;
+		const holders = new Set<string>();
+		for (const area of this.counter.areas) {
+			for (const id of this.router.recipients(area, this.node.directory)) holders.add(id);
+		}
+		if (holders.size === 0) return 0;
+		this.#ownRowsAwaited = new Set(holders);
+		for (const id of holders) this.node.send(id, { type: 'own-rows-query' });
+		const deadline = clock.now() + timings.ownRowsWaitMs;
+		let retried = false;
+		while (this.#ownRowsAwaited.size > 0 && clock.now() < deadline) {
+			await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), 10));
+			if (!retried && clock.now() > deadline - timings.ownRowsWaitMs / 2) {
+				retried = true; // one more ask for datagrams lost on the way
+				for (const id of this.#ownRowsAwaited) this.node.send(id, { type: 'own-rows-query' });
+			}
+		}
+		this.#ownRowsAwaited = null;
+		const ahead = this.counter.takeDirty();
+		if (ahead.length > 0) await this.#saveAreas(ahead);
+		return ahead.length;
 	}
 
 	get incarnation(): number {
@@ -108,7 +176,7 @@ export class SensorPeer {
 			const ledger = this.counter.ledger(area)!;
 			areas[area] = { capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), permits: ledger.permitsOf(this.sensor) };
 		}
-		return { type: 'status', sensor: this.sensor, incarnation: this.incarnation, admitted: this.admitted, refused: this.refused, areas };
+		return { type: 'status', sensor: this.sensor, incarnation: this.incarnation, admitted: this.admitted, refused: this.refused, areas, members: this.node.directory.size, epoch: this.node.welcome.epoch };
 	}
 
 	/** Decides `pending` if it can be now; false if it waits for a loan. */
@@ -118,8 +186,8 @@ export class SensorPeer {
 		const person: Person = this.counter.sensor.staffOnly ? 'staff' : pending.person;
 		if (attempt.kind === 'admitted') {
 			this.admitted++;
-			this.#scheduleFlush();
-			pending.resolve({ type, admitted: true, person, delta: Object.fromEntries(attempt.delta) });
+			// The gate turns green only once the admission is on disk.
+			void this.#save().then(() => pending.resolve({ type, admitted: true, person, delta: Object.fromEntries(attempt.delta) }));
 			return true;
 		}
 		if (attempt.kind === 'refused') {
@@ -144,7 +212,7 @@ export class SensorPeer {
 		this.refused++;
 		if (area !== null && (reason === 'full' || reason === 'no-permit')) {
 			this.counter.recordRefusal(area);
-			this.#scheduleFlush();
+			void this.#save();
 		}
 		pending.resolve({
 			type: pending.direction === 'enter' ? 'entry' : 'exit',
@@ -245,9 +313,25 @@ export class SensorPeer {
 					return;
 				}
 				const lent = this.counter.give(area, sensorId(sender.sensor), loanSize(this.counter.permits(area), message.want));
-				if (lent > 0) this.#flush();
+				// The loan reaches the borrower in our row, sent once the row is on disk.
+				if (lent > 0) void this.#save(true);
 				else this.node.send(sender.id, { type: 'permit-denied', area });
 				this.node.link.traffic.countUnicast();
+				return;
+			}
+			case 'own-rows-query': {
+				if (sender.sensor === null) return;
+				const owner = sensorId(sender.sensor);
+				const rows = [...this.counter.areas]
+					.filter((area) => this.counter.ledger(area)!.hasSensor(owner))
+					.map((area) => rowToWire(area, this.counter.ledger(area)!.row(owner)));
+				this.node.send(sender.id, { type: 'own-rows', rows });
+				this.node.link.traffic.countUnicast();
+				return;
+			}
+			case 'own-rows': {
+				if (!this.#ownRowsAwaited?.delete(sender.id)) return;
+				for (const wire of message.rows) this.counter.restoreOwn(wire.a as AreaId, rowFromWire(wire));
 				return;
 			}
 			case 'permit-denied': {
@@ -264,16 +348,40 @@ export class SensorPeer {
 		}
 	}
 
+	/**
+	 * Makes every change to our rows durable (in the journal, if there is one), then
+	 * marks them for sending. Resolves once they are on disk; `now` sends without waiting
+	 * for the flush window (a loan someone waits for).
+	 */
+	#save(now = false): Promise<void> {
+		return this.#saveAreas(this.counter.takeDirty(), now);
+	}
+
+	async #saveAreas(areas: readonly AreaId[], now = false): Promise<void> {
+		if (areas.length === 0) return;
+		const rows = areas.map((area) => [area, this.counter.ownRow(area)] as const);
+		if (this.journal) await this.journal.write(rows);
+		for (const [area, row] of rows) {
+			const previous = this.#persisted.get(area);
+			this.#persisted.set(area, previous ? mergeRows(previous, row) : row);
+			this.#unsent.add(area);
+		}
+		if (now) this.#flush();
+		else this.#scheduleFlush();
+	}
+
 	#scheduleFlush(): void {
 		if (this.#flushScheduled) return;
 		this.#flushScheduled = true;
 		this.node.options.clock.setTimeout(() => this.#flush(), this.node.options.timings.flushMs);
 	}
 
-	/** Sends the rows that changed, one datagram per recipient with all its areas' rows. */
+	/** Sends the rows saved since the last flush, one datagram per recipient with all its areas' rows. */
 	#flush(): void {
 		this.#flushScheduled = false;
-		this.#sendRows(this.counter.takeDirty());
+		const areas = [...this.#unsent];
+		this.#unsent.clear();
+		this.#sendRows(areas);
 	}
 
 	#antiEntropy(): void {
@@ -285,7 +393,7 @@ export class SensorPeer {
 		const byRecipient = new Map<string, AreaId[]>();
 		const directory = this.node.directory;
 		for (const area of areas) {
-			for (const id of this.router.recipients(area, directory.version, () => directory.members())) {
+			for (const id of this.router.recipients(area, directory)) {
 				const list = byRecipient.get(id);
 				if (list) list.push(area);
 				else byRecipient.set(id, [area]);
@@ -298,7 +406,7 @@ export class SensorPeer {
 
 	#sendAllRowsTo(member: MemberRecord): void {
 		const areas = [...this.counter.areas].filter((area) =>
-			this.router.recipients(area, this.node.directory.version, () => this.node.directory.members()).includes(member.id),
+			this.router.recipients(area, this.node.directory).includes(member.id),
 		);
 		if (areas.length === 0) return;
 		this.node.link.traffic.countFiltered(1, Math.max(1, this.node.directory.size - 1));
@@ -307,7 +415,7 @@ export class SensorPeer {
 
 	#sendRowsTo(member: string, areas: readonly AreaId[]): void {
 		const { sent, flood } = this.node.link.traffic;
-		this.node.send(member, { type: 'rows', rows: areas.map((area) => rowToWire(area, this.counter.ownRow(area))), traffic: { sent, flood } });
+		this.node.send(member, { type: 'rows', rows: areas.map((area) => rowToWire(area, this.#persisted.get(area) ?? EMPTY_ROW)), traffic: { sent, flood } });
 	}
 
 	/** Moves idle permits towards the present siblings where entries happen. */
@@ -324,7 +432,7 @@ export class SensorPeer {
 			const gift = rebalanceGift(ledger, this.sensor, admitting, meter.demand());
 			if (gift && this.counter.give(area, gift.to, gift.count) > 0) gave = true;
 		}
-		if (gave) this.#flush();
+		if (gave) void this.#save(true);
 	}
 
 	describe(): string {
@@ -336,9 +444,10 @@ export class SensorPeer {
 		this.#running = false;
 		for (const cancel of this.#cancels.splice(0)) cancel();
 		for (const pending of this.#pending.splice(0)) this.#refuse(pending, 'stopped', null);
-		this.#flush();
+		await this.#save(true);
 		this.#markStopped();
 		await this.node.close();
+		await this.journal?.close();
 	}
 
 	async crash(): Promise<void> {
@@ -347,5 +456,6 @@ export class SensorPeer {
 		for (const pending of this.#pending.splice(0)) this.#refuse(pending, 'stopped', null);
 		this.#markStopped();
 		await this.node.crash();
+		await this.journal?.close();
 	}
 }

@@ -44,6 +44,10 @@ export interface TrackerOptions {
 	readonly identity?: Identity;
 	/** The epoch to start; a random one if not given (a restart is a new epoch). */
 	readonly epoch?: number;
+	/** The last incarnation given to each member before a restart (from the tracker's data directory). */
+	readonly incarnations?: ReadonlyMap<string, number>;
+	/** Makes the incarnations durable; awaited before a welcome is sent. */
+	readonly onIncarnations?: (incarnations: ReadonlyMap<string, number>) => Promise<void>;
 }
 
 interface PendingHandshake {
@@ -81,6 +85,7 @@ export class Tracker {
 
 	constructor(readonly options: TrackerOptions) {
 		this.identity = options.identity ?? generateIdentity();
+		for (const [id, incarnation] of options.incarnations ?? []) this.#incarnations.set(id, incarnation);
 		this.epoch = options.epoch ?? randomInt(1, 2 ** 31);
 		this.link = new MemberLink({
 			transport: options.transport,
@@ -121,6 +126,8 @@ export class Tracker {
 			case 'member': {
 				const accepted = this.link.accept(frame.value);
 				if (accepted.ok) this.#onMember(accepted.value.sender, accepted.value.message, from);
+				// A member of an epoch before our restart: tell it to log in again.
+				else if (accepted.reason === 'wrong-epoch') this.options.transport.send(from, encodeClear(encodeBody({ type: 'rejoin', epoch: this.epoch })));
 				return;
 			}
 		}
@@ -237,11 +244,13 @@ export class Tracker {
 			},
 			this.identity.signPrivate,
 		);
-		if (previous) {
-			// Whoever held this identity before is replaced; tell it, in case it still runs.
+		const sameProcess = previous?.agreeKey === record.agreeKey && previous.host === record.host && previous.port === record.port;
+		if (previous && !sameProcess) {
+			// Another process held this identity before: tell it, in case it still runs.
 			this.link.send(previous.id, { type: 'superseded', incarnation: record.incarnation });
 		}
 		this.#incarnations.set(record.id, record.incarnation);
+		await this.options.onIncarnations?.(this.#incarnations);
 		this.link.setPeer(record.id, { address: from, agreeKey: Buffer.from(record.agreeKey, 'base64'), incarnation: record.incarnation });
 		this.#lastHeard.set(record.id, this.options.clock.now());
 		const page = this.book.put(record);

@@ -6,14 +6,25 @@ import { generateIdentity } from '../../source/security/keys.js';
 import { Observer } from '../../source/roles/observer.js';
 import { SensorPeer } from '../../source/roles/sensor-peer.js';
 import { Tracker } from '../../source/roles/tracker.js';
+import type { EventSink } from '../../source/roles/events.js';
+import type { PeerJournal, Restored } from '../../source/recovery/peer-journal.js';
 
 /** Shorter than the defaults so that tests converge fast; the mechanisms are the same. */
-export const TEST_TIMINGS: Timings = { ...DEFAULT_TIMINGS, antiEntropyMs: 200, directoryPullMs: 300, joinTimeoutMs: 8000, handshakeRetryMs: 100, documentRetryMs: 50 };
+export const TEST_TIMINGS: Timings = {
+	...DEFAULT_TIMINGS,
+	antiEntropyMs: 200,
+	directoryPullMs: 300,
+	joinTimeoutMs: 8000,
+	handshakeRetryMs: 100,
+	documentRetryMs: 50,
+	ownRowsWaitMs: 300,
+	trackerSilenceMs: 2000,
+};
 
 /** A tracker on an in-memory network with faults, and helpers to add members to it. */
 export class MemoryCluster {
 	readonly network: MemoryNetwork;
-	readonly tracker: Tracker;
+	tracker: Tracker;
 	readonly closers: (() => Promise<void>)[] = [];
 
 	constructor(readonly mall: Mall, readonly passwords: ReadonlyMap<string, string>, faults?: Faults, seed = 1) {
@@ -22,8 +33,13 @@ export class MemoryCluster {
 		this.closers.push(() => this.tracker.close());
 	}
 
-	async peer(user: string, overrides: { password?: string; sensor?: string | null } = {}): Promise<SensorPeer> {
+	async peer(
+		user: string,
+		overrides: { password?: string; sensor?: string | null; journal?: PeerJournal | null; restored?: Restored | null; events?: EventSink; lastIncarnation?: number } = {},
+	): Promise<SensorPeer> {
 		const peer = await SensorPeer.start({
+			journal: overrides.journal ?? null,
+			restored: overrides.restored ?? null,
 			transport: this.network.bind(),
 			clock: systemClock,
 			timings: TEST_TIMINGS,
@@ -32,8 +48,8 @@ export class MemoryCluster {
 			password: overrides.password ?? this.passwords.get(user) ?? '',
 			sensor: overrides.sensor ?? null,
 			identity: generateIdentity(),
-			lastIncarnation: 0,
-			events: () => {},
+			lastIncarnation: overrides.lastIncarnation ?? 0,
+			events: overrides.events ?? (() => {}),
 		});
 		this.closers.push(() => peer.close());
 		return peer;
@@ -54,6 +70,15 @@ export class MemoryCluster {
 		});
 		this.closers.push(() => observer.close());
 		return observer;
+	}
+
+	/** Kills the tracker and starts a new one at the same address with the same keys: a new epoch. */
+	async restartTracker(): Promise<Tracker> {
+		const { address, identity } = this.tracker;
+		await this.tracker.close();
+		this.tracker = new Tracker({ mall: this.mall, transport: this.network.bind(address.port), clock: systemClock, events: () => {}, identity });
+		this.closers.push(() => this.tracker.close());
+		return this.tracker;
 	}
 
 	async close(): Promise<void> {

@@ -1,0 +1,83 @@
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { areaId } from '../source/model/ids.js';
+import { PeerJournal } from '../source/recovery/peer-journal.js';
+import type { RoleEvent } from '../source/roles/events.js';
+import { MemoryCluster, eventually } from './helpers/memory-cluster.js';
+import { TINY_PASSWORDS, tinyMall } from './helpers/tiny-mall.js';
+
+const shop = areaId('shop');
+
+function scratch(t: { teardown: (fn: () => void) => void }): string {
+	const directory = mkdtempSync(join(tmpdir(), 'footfall-recovery-'));
+	t.teardown(() => rmSync(directory, { recursive: true, force: true }));
+	return directory;
+}
+
+test('a peer killed and restarted from its log comes back as itself with its own counts', async (t) => {
+	const cluster = new MemoryCluster(await tinyMall({ store: 4 }), TINY_PASSWORDS);
+	t.teardown(() => cluster.close());
+	const directory = scratch(t);
+	const first = await PeerJournal.open(directory);
+	const front = await cluster.peer('shop-front', { journal: first.journal });
+	const back = await cluster.peer('shop-back');
+	const ops = await cluster.observer();
+	await eventually(() => front.node.directory.size === 3 && back.node.directory.size === 3);
+	for (let n = 0; n < 3; n++) t.true((await front.move('enter', 'visitor')).admitted);
+	await front.crash(); // as kill -9: no leave, no flush
+	const events: RoleEvent[] = [];
+	const reopened = await PeerJournal.open(directory);
+	t.is(reopened.restored.rows.get(shop)?.entries, 3, 'every admission answered was on disk');
+	const again = await cluster.peer('shop-front', { journal: reopened.journal, restored: reopened.restored, lastIncarnation: front.incarnation, events: (event) => events.push(event) });
+	t.is(again.incarnation, front.incarnation + 1);
+	await eventually(() => again.counter.ledger(shop)!.occupancy() === 3, 3000, 'the restarted peer knows all three');
+	t.like(events.find((event) => event.type === 'recovery'), { type: 'recovery', sensor: 'shop-front', incarnation: 2, replayed: 3 });
+	// The store holds 4: one more fits, and no permit is spent twice.
+	t.true((await again.move('enter', 'visitor')).admitted);
+	t.like(await again.move('enter', 'visitor'), { admitted: false, reason: 'full' });
+	await eventually(() => ops.areas()['shop']?.occupancy === 4);
+	t.is([...ops.node.directory.members()].filter((member) => member.id === 'shop-front').length, 1, 'one identity in the table');
+});
+
+test('a peer whose log is gone gets its own counts back from the replicas of its areas', async (t) => {
+	const cluster = new MemoryCluster(await tinyMall({ store: 4 }), TINY_PASSWORDS);
+	t.teardown(() => cluster.close());
+	const front = await cluster.peer('shop-front'); // no journal at all
+	const back = await cluster.peer('shop-back');
+	await eventually(() => front.node.directory.get('shop-back') !== undefined);
+	for (let n = 0; n < 2; n++) t.true((await front.move('enter', 'visitor')).admitted);
+	await eventually(() => back.counter.ledger(shop)!.row(front.sensor).entries === 2);
+	await front.crash();
+	const events: RoleEvent[] = [];
+	const again = await cluster.peer('shop-front', { events: (event) => events.push(event) });
+	t.is(again.counter.ownRow(shop).entries, 2);
+	t.like(events.find((event) => event.type === 'recovery'), { fetched: 1, replayed: 0 });
+	// Store of 4 with 2 inside: whatever the doors do, at most 2 more get in.
+	const answers = await Promise.all([0, 1, 2].flatMap(() => [again.move('enter', 'visitor'), back.move('enter', 'visitor')]));
+	t.is(answers.filter((answer) => answer.admitted).length, 2);
+});
+
+test('the tracker restarted: counting goes on meanwhile, and peers re-authenticate on the new epoch by themselves', async (t) => {
+	const cluster = new MemoryCluster(await tinyMall({ store: 6 }), TINY_PASSWORDS);
+	t.teardown(() => cluster.close());
+	const front = await cluster.peer('shop-front');
+	const back = await cluster.peer('shop-back');
+	const ops = await cluster.observer();
+	await eventually(() => front.node.directory.size === 3 && back.node.directory.size === 3 && ops.node.directory.size === 3);
+	t.true((await front.move('enter', 'visitor')).admitted);
+	const oldEpoch = cluster.tracker.epoch;
+	await cluster.tracker.close();
+	// The tracker is down: the sensors still decide and tell each other.
+	t.true((await back.move('enter', 'visitor')).admitted);
+	await eventually(() => ops.areas()['shop']?.occupancy === 2, 3000, 'counts move while the tracker is down');
+	const tracker = await cluster.restartTracker();
+	t.not(tracker.epoch, oldEpoch);
+	await eventually(() => [front, back, ops].every((member) => member.node.welcome.epoch === tracker.epoch), 8000, 'everyone on the new epoch');
+	await eventually(() => front.node.directory.size === 3 && back.node.directory.size === 3, 3000, 'directories rebuilt');
+	t.is(ops.areas()['shop']?.occupancy, 2, 'counts unchanged');
+	t.true((await front.move('enter', 'visitor')).admitted);
+	await eventually(() => ops.areas()['shop']?.occupancy === 3 && back.counter.ledger(shop)!.occupancy() === 3, 3000, 'counting on the new epoch');
+	t.true(front.incarnation >= 2, 'a new login is a new incarnation');
+});
