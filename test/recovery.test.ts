@@ -81,3 +81,23 @@ test('the tracker restarted: counting goes on meanwhile, and peers re-authentica
 	await eventually(() => ops.areas()['shop']?.occupancy === 3 && back.counter.ledger(shop)!.occupancy() === 3, 3000, 'counting on the new epoch');
 	t.true(front.incarnation >= 2, 'a new login is a new incarnation');
 });
+
+test('a peer that stops answering is declared dead within the bound and is sent nothing more', async (t) => {
+	const cluster = new MemoryCluster(await tinyMall({ store: 6 }), TINY_PASSWORDS);
+	t.teardown(() => cluster.close());
+	const front = await cluster.peer('shop-front');
+	const back = await cluster.peer('shop-back');
+	await cluster.observer();
+	await eventually(() => front.node.directory.size === 3 && front.node.liveness.health('shop-back') === 'alive', 3000);
+	const stoppedAt = Date.now();
+	await back.crash();
+	await eventually(() => front.node.liveness.isDead('shop-back'), 4000, 'shop-back declared dead');
+	const detectedMs = Date.now() - stoppedAt;
+	t.log(`declared dead after ${detectedMs} ms (bound: deadAfterMs ${1200} + a tick)`);
+	t.true(detectedMs < 2500);
+	t.false(front.router.recipients(shop, front.node.directory, front.node.liveness).includes('shop-back'));
+	const sent = front.node.link.sentTo.get('shop-back') ?? 0;
+	for (let n = 0; n < 3; n++) t.true((await front.move('enter', 'visitor')).admitted);
+	await new Promise((resolve) => setTimeout(resolve, 500)); // two anti-entropy rounds: still nothing to the dead
+	t.is(front.node.link.sentTo.get('shop-back') ?? 0, sent);
+});

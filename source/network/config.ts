@@ -1,3 +1,5 @@
+import { DEFAULT_LIVENESS, type LivenessTimings } from './liveness.js';
+
 /**
  * Every interval and bound of the network, with its default and the reason for it
  * (memberlist's DefaultLANConfig is the model). Tests shorten some; nothing else does.
@@ -25,6 +27,8 @@ export interface Timings {
 	readonly handshakeRetryMs: number;
 	/** No answer from the tracker for this long: it is gone or restarted, so log in again (it answers every directory pull). */
 	readonly trackerSilenceMs: number;
+	/** Failure detection among neighbours: see network/liveness.ts. */
+	readonly liveness: LivenessTimings;
 	/** A restarting peer waits this long at most for the replicas of its own rows to answer. */
 	readonly ownRowsWaitMs: number;
 }
@@ -41,5 +45,6 @@ export const DEFAULT_TIMINGS: Timings = {
 	joinTimeoutMs: 10_000,
 	handshakeRetryMs: 500,
 	ownRowsWaitMs: 1000,
+	liveness: DEFAULT_LIVENESS,
 	trackerSilenceMs: 6000,
 };

@@ -41,6 +41,8 @@ export interface LinkOptions {
 export class MemberLink {
 	readonly traffic: TrafficCounters;
 	readonly #peers = new Map<string, PeerState>();
+	/** Datagrams sent to each member: shows that a dead member receives nothing more. */
+	readonly sentTo = new Map<string, number>();
 	#seq = 0;
 
 	constructor(readonly options: LinkOptions) {
@@ -106,6 +108,7 @@ export class MemberLink {
 			return false;
 		}
 		this.options.transport.send(peer.address, bytes);
+		this.sentTo.set(to, (this.sentTo.get(to) ?? 0) + 1);
 		return true;
 	}
 

@@ -21,21 +21,25 @@ export interface Directory {
 export class Router {
 	#directory: Directory | null = null;
 	#version = -1;
+	#livenessVersion = -1;
 	readonly #cache = new Map<AreaId, string[]>();
 
 	constructor(readonly layout: MallLayout, readonly self: string) {}
 
-	recipients(area: AreaId, directory: Directory): readonly string[] {
-		if (directory !== this.#directory || directory.version !== this.#version) {
+	/** The live members that follow `area`; members declared dead get nothing (design.md §5). */
+	recipients(area: AreaId, directory: Directory, liveness?: { readonly version: number; isDead(id: string): boolean }): readonly string[] {
+		const livenessVersion = liveness?.version ?? -1;
+		if (directory !== this.#directory || directory.version !== this.#version || livenessVersion !== this.#livenessVersion) {
 			this.#cache.clear();
 			this.#directory = directory;
 			this.#version = directory.version;
+			this.#livenessVersion = livenessVersion;
 		}
 		let ids = this.#cache.get(area);
 		if (!ids) {
 			ids = [];
 			for (const member of directory.members()) {
-				if (member.id !== this.self && caresAbout(this.layout, member, area)) ids.push(member.id);
+				if (member.id !== this.self && caresAbout(this.layout, member, area) && !liveness?.isDead(member.id)) ids.push(member.id);
 			}
 			this.#cache.set(area, ids);
 		}

@@ -139,6 +139,14 @@ export const leave = z.strictObject({ type: z.literal('leave') });
 export const ownRowsQuery = z.strictObject({ type: z.literal('own-rows-query') });
 /** The asker's own rows as this member holds them, for the areas they share. */
 export const ownRowsReply = z.strictObject({ type: z.literal('own-rows'), rows: z.array(wireRow).max(64) });
+/** Failure detection (network/liveness.ts): are you there? */
+export const ping = z.strictObject({ type: z.literal('ping') });
+/** I am (or, with `for`, that member answered my ping on your behalf). */
+export const ack = z.strictObject({ type: z.literal('ack'), for: id.optional() });
+/** Please ping `target` for me: I cannot hear it, perhaps only I cannot. */
+export const pingRequest = z.strictObject({ type: z.literal('ping-req'), target: id });
+/** From observers, which send no rows, so the sensors they follow know they are there. */
+export const heartbeat = z.strictObject({ type: z.literal('heartbeat') });
 /** Tracker → member: another process logged in as this member; this one must stop. */
 export const superseded = z.strictObject({ type: z.literal('superseded'), incarnation: count });
 
@@ -154,6 +162,10 @@ export const memberMessage = z.discriminatedUnion('type', [
 	superseded,
 	ownRowsQuery,
 	ownRowsReply,
+	ping,
+	ack,
+	pingRequest,
+	heartbeat,
 ]);
 export type MemberMessage = z.infer<typeof memberMessage>;
 export type MemberMessageType = MemberMessage['type'];

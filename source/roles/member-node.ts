@@ -11,6 +11,7 @@ import { JoinError, TrackerSession, type Welcome } from '../network/tracker-sess
 import type { Transport } from '../network/transport.js';
 import { parseFrame } from '../protocol/frame.js';
 import { TrafficCounters } from '../network/traffic.js';
+import { Liveness } from '../network/liveness.js';
 import { decodeBody } from '../protocol/codec.js';
 import { clearMessage } from '../protocol/messages.js';
 import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
@@ -44,7 +45,12 @@ export interface MemberHandlers {
 	onLeft(member: MemberRecord): void;
 	/** Another process logged in as this member: stop at once, without a word. */
 	onSuperseded(): void;
+	/** The members this one shares areas with: the ones whose failure it must notice. */
+	neighbours(): Iterable<string>;
 }
+
+/** How often failure detection looks at its neighbours. */
+const LIVENESS_TICK_MS = 250;
 
 /**
  * What sensor peers and observers share: joining through the tracker, the layout, the
@@ -68,11 +74,15 @@ export class MemberNode {
 	#link!: MemberLink;
 	/** One set of counters for the node's life, across epochs. */
 	readonly traffic = new TrafficCounters();
+	readonly liveness: Liveness;
+	/** Indirect probes under way: target → the members that asked us to ping it. */
+	readonly #probing = new Map<string, Set<string>>();
 	readonly #cancels: (() => void)[] = [];
 	#closed = false;
 	superseded = false;
 
 	private constructor(readonly options: MemberOptions) {
+		this.liveness = new Liveness(options.timings.liveness);
 		this.#lastFromTracker = options.clock.now();
 		options.transport.onReceive((bytes, from) => {
 			const frame = parseFrame(bytes);
@@ -214,6 +224,66 @@ export class MemberNode {
 				else this.#pull(true);
 			}, this.options.timings.directoryPullMs),
 		);
+		this.#cancels.push(this.options.clock.setInterval(() => this.#watchNeighbours(), LIVENESS_TICK_MS));
+	}
+
+	#watchNeighbours(): void {
+		const now = this.options.clock.now();
+		const neighbours = new Set(this.#handlers?.neighbours() ?? []);
+		for (const [id] of this.liveness.members()) if (!neighbours.has(id)) this.liveness.unwatch(id);
+		for (const id of neighbours) this.liveness.watch(id, now);
+		for (const action of this.liveness.tick(now)) {
+			switch (action.kind) {
+				case 'ping':
+					this.#link.send(action.to, { type: 'ping' });
+					break;
+				case 'ping-req':
+					this.#link.send(action.via, { type: 'ping-req', target: action.target });
+					break;
+				case 'changed':
+					this.#reportHealth(action.member, action.health, action.silentMs);
+					break;
+			}
+		}
+	}
+
+	#reportHealth(member: string, health: string, silentMs: number): void {
+		this.options.events({ type: 'liveness', member, health, silentMs: Math.round(silentMs) });
+	}
+
+	/** Probes are answered here, for every role alike; true if `message` was one. */
+	#onProbe(sender: string, message: MemberMessage): boolean {
+		switch (message.type) {
+			case 'ping':
+				this.#link.send(sender, { type: 'ack' });
+				return true;
+			case 'ping-req': {
+				const askers = this.#probing.get(message.target) ?? new Set<string>();
+				askers.add(sender);
+				this.#probing.set(message.target, askers);
+				this.#link.send(message.target, { type: 'ping' });
+				return true;
+			}
+			case 'ack': {
+				if (message.for !== undefined) {
+					// Someone reached the member we could not: it is alive, only our path to it is not.
+					this.#heard(message.for);
+					return true;
+				}
+				for (const asker of this.#probing.get(sender) ?? []) this.#link.send(asker, { type: 'ack', for: sender });
+				this.#probing.delete(sender);
+				return true;
+			}
+			case 'heartbeat':
+				return true;
+			default:
+				return false;
+		}
+	}
+
+	#heard(member: string): void {
+		const change = this.liveness.heard(member, this.options.clock.now());
+		if (change?.kind === 'changed') this.#reportHealth(change.member, change.health, change.silentMs);
 	}
 
 	send(to: string, message: MemberMessage): boolean {
@@ -234,7 +304,9 @@ export class MemberNode {
 			return;
 		}
 		const record = this.#directory.get(sender);
-		if (record) this.#deliver(record, message);
+		if (!record) return;
+		this.#heard(sender);
+		if (!this.#onProbe(sender, message)) this.#deliver(record, message);
 	}
 
 	#deliver(sender: MemberRecord, message: MemberMessage): void {

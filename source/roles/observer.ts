@@ -30,6 +30,7 @@ export class Observer {
 	readonly #ledgers = new Map<AreaId, AreaLedger>();
 	/** Each sensor's datagram counters as it last reported them. */
 	readonly #traffic = new Map<string, { sent: number; flood: number }>();
+	#cancelHeartbeat: () => void = () => {};
 	#listeners: (() => void)[] = [];
 
 	private constructor(readonly node: MemberNode) {
@@ -41,7 +42,17 @@ export class Observer {
 	static async start(options: Omit<MemberOptions, 'role' | 'sensor'>): Promise<Observer> {
 		const node = await MemberNode.join({ ...options, role: 'observer', sensor: null });
 		const observer = new Observer(node);
-		node.serve({ onMessage: (sender, message) => observer.#onMessage(sender, message), onJoined() {}, onLeft() {}, onSuperseded: () => void node.crash() });
+		node.serve({
+			onMessage: (sender, message) => observer.#onMessage(sender, message),
+			onJoined() {},
+			onLeft() {},
+			onSuperseded: () => void node.crash(),
+			neighbours: () => observer.#sensors(),
+		});
+		// Observers send no rows: a heartbeat tells the sensors they follow that they are there.
+		observer.#cancelHeartbeat = node.options.clock.setInterval(() => {
+			for (const id of observer.#sensors()) node.send(id, { type: 'heartbeat' });
+		}, node.options.timings.antiEntropyMs);
 		return observer;
 	}
 
@@ -113,7 +124,23 @@ export class Observer {
 		if (changed) for (const listener of this.#listeners) listener();
 	}
 
+	/** The sensors of the areas this observer follows. */
+	#sensors(): Set<string> {
+		const ids = new Set<string>();
+		for (const member of this.node.directory.members()) {
+			if (member.role !== 'sensor' || member.sensor === null) continue;
+			for (const ledger of this.#ledgers.values()) {
+				if (ledger.hasSensor(sensorId(member.sensor))) {
+					ids.add(member.id);
+					break;
+				}
+			}
+		}
+		return ids;
+	}
+
 	async close(): Promise<void> {
+		this.#cancelHeartbeat();
 		await this.node.close();
 	}
 }

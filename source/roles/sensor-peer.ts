@@ -27,6 +27,8 @@ export interface PeerStatus {
 	/** Members in this peer's directory, itself included: one row per identity. */
 	readonly members: number;
 	readonly epoch: number;
+	/** Failure detection's view of each neighbour, and how many datagrams went to it. */
+	readonly neighbours: Record<string, { health: string; silentMs: number; sent: number }>;
 }
 
 interface Pending {
@@ -102,6 +104,7 @@ export class SensorPeer {
 			onLeft: () => {},
 			// Two processes spending one sensor's permits could overshoot: the older one stops.
 			onSuperseded: () => void peer.crash(),
+			neighbours: () => peer.#neighbours(),
 		});
 		peer.#cancels.push(clock.setInterval(() => peer.#antiEntropy(), timings.antiEntropyMs));
 		peer.#cancels.push(clock.setInterval(() => peer.#rebalance(), timings.rebalanceMs));
@@ -136,7 +139,7 @@ export class SensorPeer {
 		const { clock, timings } = this.node.options;
 		const holders = new Set<string>();
 		for (const area of this.counter.areas) {
-			for (const id of this.router.recipients(area, this.node.directory)) holders.add(id);
+			for (const id of this.router.recipients(area, this.node.directory, this.node.liveness)) holders.add(id);
 		}
 		if (holders.size === 0) return 0;
 		this.#ownRowsAwaited = new Set(holders);
@@ -176,7 +179,19 @@ export class SensorPeer {
 			const ledger = this.counter.ledger(area)!;
 			areas[area] = { capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), permits: ledger.permitsOf(this.sensor) };
 		}
-		return { type: 'status', sensor: this.sensor, incarnation: this.incarnation, admitted: this.admitted, refused: this.refused, areas, members: this.node.directory.size, epoch: this.node.welcome.epoch };
+		const now = this.node.options.clock.now();
+		const neighbours: PeerStatus['neighbours'] = {};
+		for (const [id, watched] of this.node.liveness.members()) {
+			neighbours[id] = { health: watched.health, silentMs: Math.round(now - watched.lastHeard), sent: this.node.link.sentTo.get(id) ?? 0 };
+		}
+		return { type: 'status', sensor: this.sensor, incarnation: this.incarnation, admitted: this.admitted, refused: this.refused, areas, members: this.node.directory.size, epoch: this.node.welcome.epoch, neighbours };
+	}
+
+	/** Everyone who follows one of our areas: sibling sensors and observers. */
+	#neighbours(): Set<string> {
+		const ids = new Set<string>();
+		for (const area of this.counter.areas) for (const id of this.router.recipients(area, this.node.directory)) ids.add(id);
+		return ids;
 	}
 
 	/** Decides `pending` if it can be now; false if it waits for a loan. */
@@ -265,7 +280,7 @@ export class SensorPeer {
 		const ledger = this.counter.ledger(area)!;
 		let best: { sensor: SensorId; member: string; permits: number } | null = null;
 		for (const member of this.node.directory.members()) {
-			if (member.role !== 'sensor' || member.sensor === null || member.id === this.node.self.id) continue;
+			if (member.role !== 'sensor' || member.sensor === null || member.id === this.node.self.id || this.node.liveness.isDead(member.id)) continue;
 			const sensor = sensorId(member.sensor);
 			if (!ledger.hasSensor(sensor) || denied.has(sensor)) continue;
 			const permits = ledger.permitsOf(sensor);
@@ -393,7 +408,7 @@ export class SensorPeer {
 		const byRecipient = new Map<string, AreaId[]>();
 		const directory = this.node.directory;
 		for (const area of areas) {
-			for (const id of this.router.recipients(area, directory)) {
+			for (const id of this.router.recipients(area, directory, this.node.liveness)) {
 				const list = byRecipient.get(id);
 				if (list) list.push(area);
 				else byRecipient.set(id, [area]);
@@ -422,7 +437,7 @@ export class SensorPeer {
 	#rebalance(): void {
 		const now = this.node.options.clock.now();
 		const present = new Set<string>();
-		for (const member of this.node.directory.members()) if (member.sensor !== null) present.add(member.sensor);
+		for (const member of this.node.directory.members()) if (member.sensor !== null && !this.node.liveness.isDead(member.id)) present.add(member.sensor);
 		let gave = false;
 		for (const area of this.counter.areas) {
 			const ledger = this.counter.ledger(area)!;

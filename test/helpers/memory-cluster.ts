@@ -19,6 +19,7 @@ export const TEST_TIMINGS: Timings = {
 	documentRetryMs: 50,
 	ownRowsWaitMs: 300,
 	trackerSilenceMs: 2000,
+	liveness: { probeAfterMs: 500, indirectAfterMs: 600, suspectAfterMs: 700, deadAfterMs: 1200 },
 };
 
 /** A tracker on an in-memory network with faults, and helpers to add members to it. */
