@@ -101,3 +101,33 @@ test('a peer that stops answering is declared dead within the bound and is sent 
 	await new Promise((resolve) => setTimeout(resolve, 500)); // two anti-entropy rounds: still nothing to the dead
 	t.is(front.node.link.sentTo.get('shop-back') ?? 0, sent);
 });
+
+test('a flipped byte in an earlier log record is reported with its position, and the peers give back the rest', async (t) => {
+	const cluster = new MemoryCluster(await tinyMall({ store: 8 }), TINY_PASSWORDS);
+	t.teardown(() => cluster.close());
+	const directory = scratch(t);
+	const first = await PeerJournal.open(directory);
+	const front = await cluster.peer('shop-front', { journal: first.journal });
+	const ops = await cluster.observer();
+	await eventually(() => front.node.directory.size === 2);
+	for (let n = 0; n < 4; n++) t.true((await front.move('enter', 'visitor')).admitted);
+	await eventually(() => ops.areas()['shop']?.occupancy === 4);
+	await front.crash();
+	const { readdirSync, readFileSync, writeFileSync } = await import('node:fs');
+	const wal = join(directory, 'log', readdirSync(join(directory, 'log')).find((name) => name.startsWith('wal-'))!);
+	const bytes = readFileSync(wal);
+	const secondRecord = 8 + bytes.readUInt32BE(0); // [length][crc][payload] of the first record, then the second's header
+	bytes[secondRecord + 8 + 3]! ^= 0xff;
+	writeFileSync(wal, bytes);
+	const reopened = await PeerJournal.open(directory);
+	t.like(reopened.restored.damage, { kind: 'corrupt', offset: secondRecord, record: 1 });
+	t.is(reopened.restored.rows.get(shop)?.entries, 1, 'replay stops before the bad record');
+	const events: RoleEvent[] = [];
+	const again = await cluster.peer('shop-front', { journal: reopened.journal, restored: reopened.restored, lastIncarnation: 1, events: (event) => events.push(event) });
+	t.is(again.counter.ownRow(shop).entries, 4, 'the observer held the rest');
+	t.like(events.find((event) => event.type === 'recovery'), { fetched: 1, tornTail: false, damage: { kind: 'corrupt', record: 1 } });
+	// Its share of the store was 4 and it spent them all before the crash: none is spent twice.
+	t.is(again.counter.permits(shop), 0);
+	t.like(await again.move('enter', 'visitor'), { admitted: false });
+	t.is(ops.areas()['shop']?.occupancy, 4);
+});
