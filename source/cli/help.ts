@@ -61,6 +61,7 @@ Headless, it prints {"type":"occupancy","areas":{…}} whenever a figure changes
   --duration S       run the traffic for S seconds, then drain and print a summary (default: until quit)
   --rate N           moves tried per second (default 300)
   --seed N           makes the traffic reproducible (default 1)
+  --theme NAME       dark (default), light, high-contrast, mono, or a theme file; NO_COLOR forces mono
   --headless         print JSON lines instead of a console
   --help             this text
 

@@ -1,25 +1,26 @@
 #!/usr/bin/env node
+// React picks its build when first imported: the production one costs a third of the
+// CPU per commit (measured-limits.md), so it is set before any role is loaded.
+process.env['NODE_ENV'] ??= 'production';
+
 import { HELP } from './help.js';
-import { runDemo } from './run-demo.js';
-import { runObserver } from './run-observer.js';
-import { runPeer } from './run-peer.js';
-import { runTracker } from './run-tracker.js';
 import { UsageError } from './usage-error.js';
+import { ThemeError } from '../console/theme.js';
 import { FixtureError } from '../model/load-mall.js';
 import { JoinError } from '../network/tracker-session.js';
 import { ListenError } from '../network/udp-transport.js';
 import { DataDirectoryError } from '../recovery/data-directory.js';
 
-const roles: Record<string, (args: string[]) => Promise<void>> = {
-	tracker: runTracker,
-	peer: runPeer,
-	observer: runObserver,
-	demo: runDemo,
+const roles: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
+	tracker: async () => (await import('./run-tracker.js')).runTracker,
+	peer: async () => (await import('./run-peer.js')).runPeer,
+	observer: async () => (await import('./run-observer.js')).runObserver,
+	demo: async () => (await import('./run-demo.js')).runDemo,
 };
 
 /** The errors a user can cause: their message is the whole story, no stack trace. */
 function isUserError(error: unknown): error is Error {
-	if (error instanceof UsageError || error instanceof FixtureError || error instanceof JoinError || error instanceof ListenError || error instanceof DataDirectoryError) return true;
+	if (error instanceof UsageError || error instanceof FixtureError || error instanceof JoinError || error instanceof ListenError || error instanceof DataDirectoryError || error instanceof ThemeError) return true;
 	const code = (error as NodeJS.ErrnoException | undefined)?.code;
 	return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
@@ -30,13 +31,13 @@ async function main(argv: string[]): Promise<number> {
 		console.log(HELP.main);
 		return role === undefined ? 1 : 0;
 	}
-	const run = roles[role];
-	if (!run) {
+	const load = roles[role];
+	if (!load) {
 		process.stderr.write(`footfall: unknown role "${role}": expected tracker, peer, observer or demo (see footfall --help)\n`);
 		return 1;
 	}
 	try {
-		await run(args);
+		await (await load())(args);
 		return 0;
 	} catch (error) {
 		if (isUserError(error)) {

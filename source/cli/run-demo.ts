@@ -6,7 +6,9 @@ import { UdpTransport } from '../network/udp-transport.js';
 import { Demo } from '../simulation/demo.js';
 import { HELP } from './help.js';
 import { printLine } from './json-lines.js';
-import { numberOption } from './options.js';
+import { isHeadless, numberOption } from './options.js';
+import { loadTheme } from '../console/theme.js';
+import { runDemoConsole } from '../console/run-demo-console.js';
 import { onShutdown } from './shutdown.js';
 
 const DEFAULT_FIXTURE = fileURLToPath(new URL('../../../fixtures/malls/demo.json', import.meta.url));
@@ -22,6 +24,7 @@ export async function runDemo(args: string[]): Promise<void> {
 			rate: { type: 'string' },
 			seed: { type: 'string' },
 			headless: { type: 'boolean' },
+			theme: { type: 'string' },
 			help: { type: 'boolean' },
 		},
 		strict: true,
@@ -43,8 +46,19 @@ export async function runDemo(args: string[]): Promise<void> {
 		bind: () => UdpTransport.bind({ host: '127.0.0.1', port: 0 }),
 		events: printLine,
 	});
+	const headless = isHeadless(values.headless);
+	const theme = headless ? null : await loadTheme(values.theme);
 	const starting = performance.now();
+	if (!headless) process.stderr.write(`starting ${mall.sensors.size} sensors of ${mall.name} on 127.0.0.1…\n`);
 	await demo.start();
+	if (theme) {
+		const summary = demo.run();
+		await runDemoConsole(demo, theme);
+		demo.stop();
+		printLine(await summary);
+		await demo.close();
+		return;
+	}
 	printLine({ type: 'ready', role: 'demo', listen: formatAddress(demo.tracker.address), mall: mall.name, peers: demo.peers.size, epoch: demo.tracker.epoch, startupMs: Math.round(performance.now() - starting) });
 	const progress = setInterval(() => {
 		printLine({ type: 'progress', population: demo.crowd.population, tried: demo.tried, admitted: demo.admitted, refused: demo.refused, violations: demo.crowd.violations, datagrams: demo.datagrams() });

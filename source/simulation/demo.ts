@@ -11,6 +11,9 @@ import { Observer } from '../roles/observer.js';
 import { SensorPeer } from '../roles/sensor-peer.js';
 import { Tracker } from '../roles/tracker.js';
 import { Crowd, type PlannedMove } from './crowd.js';
+import { ControlledTransport } from '../network/controlled-transport.js';
+import type { RoleEvent } from '../roles/events.js';
+import type { SensorId } from '../model/ids.js';
 
 export interface DemoOptions {
 	readonly mall: Mall;
@@ -62,6 +65,15 @@ export class Demo {
 	refused = 0;
 	paused = false;
 	rate: number;
+	/** Sensors killed by the operator and not restarted yet. */
+	readonly down = new Set<string>();
+	readonly transports = new Map<string, ControlledTransport>();
+	/** Loss applied to every member's transport, 0 to 1. */
+	loss = 0;
+	/** The network's events and each peer's own, for the console's log panes. */
+	readonly log: string[] = [];
+	readonly peerLogs = new Map<string, string[]>();
+	readonly recoveries: RoleEvent[] = [];
 	#endTraffic: (() => void) | null = null;
 
 	constructor(readonly options: DemoOptions) {
@@ -80,33 +92,24 @@ export class Demo {
 	/** Starts the tracker, every sensor of the mall and one observer, all joined. */
 	async start(): Promise<void> {
 		const { mall, passwords, events } = this.options;
-		this.tracker = new Tracker({ mall, transport: await this.options.bind(), clock: this.clock, events });
+		this.tracker = new Tracker({
+			mall,
+			transport: await this.options.bind(),
+			clock: this.clock,
+			events: (event) => {
+				this.#remember(this.log, event);
+				events(event);
+			},
+		});
 		const trackerAddress: Address = this.tracker.address;
 		const password = (user: string): string => {
 			const value = passwords.get(user);
 			if (value === undefined) throw new Error(`no password for account "${user}" in the passwords file`);
 			return value;
 		};
-		const accounts = [...mall.accounts.values()];
-		const starts = [...mall.sensors.keys()].map(async (sensor) => {
-			const account = accounts.find((candidate) => candidate.sensor === sensor);
-			if (!account) throw new Error(`sensor "${sensor}" has no account in the fixture`);
-			const peer = await SensorPeer.start({
-				transport: await this.options.bind(),
-				clock: this.clock,
-				timings: this.timings,
-				tracker: trackerAddress,
-				user: account.user,
-				password: password(account.user),
-				sensor,
-				identity: generateIdentity(),
-				lastIncarnation: 0,
-				events: () => {},
-			});
-			this.peers.set(sensor, peer);
-		});
-		await Promise.all(starts);
-		const observerAccount = accounts.find((account) => account.role === 'observer');
+		this.#password = password;
+		await Promise.all([...mall.sensors.keys()].map((sensor) => this.#startPeer(sensor, 0)));
+		const observerAccount = [...mall.accounts.values()].find((account) => account.role === 'observer');
 		if (!observerAccount) throw new Error('the fixture has no observer account');
 		this.observer = await Observer.start({
 			transport: await this.options.bind(),
@@ -119,6 +122,92 @@ export class Demo {
 			identity: generateIdentity(),
 			lastIncarnation: 0,
 			events: () => {},
+		});
+	}
+
+	#password: (user: string) => string = () => '';
+
+	async #startPeer(sensor: SensorId, lastIncarnation: number): Promise<SensorPeer> {
+		const account = [...this.options.mall.accounts.values()].find((candidate) => candidate.sensor === sensor);
+		if (!account) throw new Error(`sensor "${sensor}" has no account in the fixture`);
+		const transport = new ControlledTransport(await this.options.bind());
+		transport.loss = this.loss;
+		this.transports.set(sensor, transport);
+		const lines = this.peerLogs.get(sensor) ?? [];
+		this.peerLogs.set(sensor, lines);
+		const peer = await SensorPeer.start({
+			transport,
+			clock: this.clock,
+			timings: this.timings,
+			tracker: this.tracker.address,
+			user: account.user,
+			password: this.#password(account.user),
+			sensor,
+			identity: generateIdentity(),
+			lastIncarnation,
+			events: (event) => {
+				this.#remember(lines, event);
+				if (event.type === 'recovery') this.recoveries.push(event);
+				if (event.type === 'recovery' || event.type === 'liveness') this.#remember(this.log, { ...event, peer: sensor });
+			},
+		});
+		this.peers.set(sensor, peer);
+		this.down.delete(sensor);
+		return peer;
+	}
+
+	#remember(lines: string[], event: RoleEvent): void {
+		lines.push(`${new Date().toISOString().slice(11, 23)} ${JSON.stringify(event)}`);
+		if (lines.length > 500) lines.splice(0, lines.length - 500);
+	}
+
+	/** Stops a sensor as abruptly as kill -9: no goodbye, in-flight moves refused. */
+	async kill(sensor: string): Promise<boolean> {
+		const peer = this.peers.get(sensor);
+		if (!peer || this.down.has(sensor)) return false;
+		this.down.add(sensor);
+		this.#remember(this.log, { type: 'killed', peer: sensor });
+		await peer.crash();
+		return true;
+	}
+
+	/** Starts a killed sensor again: the same identity, the next incarnation, its counts from its replicas. */
+	async restart(sensor: string): Promise<boolean> {
+		const peer = this.peers.get(sensor);
+		if (!peer || !this.down.has(sensor)) return false;
+		this.#remember(this.log, { type: 'restarting', peer: sensor });
+		await this.#startPeer(peer.sensor, peer.incarnation);
+		return true;
+	}
+
+	/** Cuts a sensor off from everyone, or joins it back. */
+	togglePartition(sensor: string): boolean {
+		const transport = this.transports.get(sensor);
+		if (!transport) return false;
+		transport.partitioned = !transport.partitioned;
+		this.#remember(this.log, { type: transport.partitioned ? 'partitioned' : 'healed', peer: sensor });
+		return transport.partitioned;
+	}
+
+	/** Packet loss on every sensor's link: 0, 10 %, 30 %, and round again. */
+	cycleLoss(): number {
+		this.loss = this.loss === 0 ? 0.1 : this.loss === 0.1 ? 0.3 : 0;
+		for (const transport of this.transports.values()) transport.loss = this.loss;
+		this.#remember(this.log, { type: 'loss', share: this.loss });
+		return this.loss;
+	}
+
+	/** Injects one move at a sensor, as if a person passed it (counted in the truth only if it fits the crowd). */
+	inject(sensor: string, direction: 'enter' | 'exit'): Promise<string> {
+		const peer = this.peers.get(sensor);
+		if (!peer) return Promise.resolve('no such sensor');
+		// An injected person is counted in the truth (areas' figures) but not walked about by the crowd.
+		const move: PlannedMove = { person: null, kind: 'visitor', sensor: sensor as SensorId, direction, to: null };
+		return peer.move(direction, 'visitor').then((answer) => {
+			// The truth follows: the simulator sees every decision, injected ones too.
+			this.#settle(move, answer.admitted, answer.admitted ? null : (answer.area as AreaId | null));
+			this.#remember(this.log, { ...answer, peer: sensor, injected: true });
+			return answer.admitted ? 'admitted' : `refused: ${answer.reason}`;
 		});
 	}
 
@@ -185,7 +274,8 @@ export class Demo {
 
 	/** True once the observer and every sensor agree exactly with the truth. */
 	converged(): boolean {
-		for (const peer of this.peers.values()) {
+		for (const [sensor, peer] of this.peers) {
+			if (this.down.has(sensor)) continue;
 			for (const area of peer.counter.areas) {
 				const ledger = peer.counter.ledger(area)!;
 				const truth = this.crowd.truth.get(area)!;
@@ -247,7 +337,7 @@ export class Demo {
 	}
 
 	async close(): Promise<void> {
-		await Promise.all([...this.peers.values()].map((peer) => peer.close()));
+		await Promise.all([...this.peers].map(([sensor, peer]) => (this.down.has(sensor) ? Promise.resolve() : peer.close())));
 		await this.observer?.close();
 		await this.tracker?.close();
 	}

@@ -1,0 +1,157 @@
+import { Box, Text, useApp, useInput } from 'ink';
+import { useReducer, useRef, useState } from 'react';
+import type { ConsoleData } from '../console-data.js';
+import { initialState, reduce, type ConsoleAction, type ConsoleState, type Pane } from '../console-state.js';
+import { paint, type Theme } from '../theme.js';
+import HelpOverlay from './HelpOverlay.js';
+import LogsPane from './LogsPane.js';
+import OccupancyPane from './OccupancyPane.js';
+import PeersPane, { visiblePeers } from './PeersPane.js';
+import RecoveryPane from './RecoveryPane.js';
+import SavedPane from './SavedPane.js';
+
+/** What the demo's keys ask for; the shell carries them out. */
+export type DemoCommand =
+	| { readonly type: 'pause' }
+	| { readonly type: 'rate'; readonly by: 1 | -1 }
+	| { readonly type: 'inject'; readonly sensor: string; readonly direction: 'enter' | 'exit' }
+	| { readonly type: 'kill' | 'restart' | 'partition'; readonly sensor: string }
+	| { readonly type: 'loss' };
+
+export interface Props {
+	readonly data: ConsoleData;
+	readonly theme: Theme;
+	readonly columns: number;
+	readonly rows: number;
+	/** The log lines of one peer, for the second log pane. */
+	readonly peerLog?: (id: string) => readonly string[];
+	/** Present in the demo: the simulation keys. */
+	readonly onCommand?: (command: DemoCommand) => void;
+	/** A line about the last command, shown in the footer. */
+	readonly notice?: string;
+}
+
+export const MIN_COLUMNS = 80;
+export const MIN_ROWS = 24;
+
+const FOOTER: Record<Pane, string> = {
+	occupancy: 'Tab next pane · ? help · q quit',
+	peers: '↑↓ select · / filter · s sort · Enter logs · k kill · r restart · p partition · e/x inject',
+	saved: 'Tab next pane · ? help · q quit',
+	recovery: 'k kill and r restart a peer (in Peers) to see recoveries',
+	logs: 'Enter in Peers picks whose log the right pane follows',
+};
+
+/** The operator console: header, occupancy, peers, saved datagrams, recovery, logs, footer. */
+export default function ConsoleApp({ data, theme, columns, rows, peerLog, onCommand, notice }: Props) {
+	// The state lives in a ref as well, so that keys arriving together (a paste, a script)
+	// each see the state the previous one left, not the last render's.
+	const current = useRef<ConsoleState>(initialState);
+	const [, rerender] = useReducer((count: number) => count + 1, 0);
+	const dispatch = (action: ConsoleAction): void => {
+		current.current = reduce(current.current, action);
+		rerender();
+	};
+	const state = current.current;
+	const [followed, setFollowed] = useState<string | null>(null);
+	const { exit } = useApp();
+	const peers = visiblePeers(data.peers, state.filter, state.sort);
+	const selectedPeer = peers[state.selected];
+	const sensor = selectedPeer?.role === 'sensor' ? selectedPeer.id : undefined;
+
+	useInput((input, key) => {
+		const state = current.current;
+		const chosen = peers[state.selected];
+		const sensor = chosen?.role === 'sensor' ? chosen.id : undefined;
+		const selectedPeer = chosen;
+		if (state.filtering) {
+			if (key.return || key.escape) dispatch({ type: 'end-filter', keep: key.return });
+			else if (key.backspace || key.delete) dispatch({ type: 'filter-backspace' });
+			else if (input && !key.ctrl && !key.meta) dispatch({ type: 'filter-key', text: input });
+			return;
+		}
+		if (state.help) {
+			if (key.escape || input === '?') dispatch({ type: 'close-help' });
+			else if (input === 'q') exit();
+			return;
+		}
+		if (input === 'q') return exit();
+		if (input === '?') return dispatch({ type: 'toggle-help' });
+		if (key.tab) return dispatch({ type: key.shift ? 'focus-previous' : 'focus-next' });
+		if (key.rightArrow) return dispatch({ type: 'focus-next' });
+		if (key.leftArrow) return dispatch({ type: 'focus-previous' });
+		if (input === '/') return dispatch({ type: 'start-filter' });
+		if (input === 's') return dispatch({ type: 'cycle-sort' });
+		if (key.upArrow || key.downArrow) return dispatch({ type: 'select', by: key.upArrow ? -1 : 1, rows: peers.length });
+		if (key.return && selectedPeer) return setFollowed(selectedPeer.id);
+		if (!onCommand) return;
+		if (input === ' ') onCommand({ type: 'pause' });
+		else if (input === '+' || input === '=') onCommand({ type: 'rate', by: 1 });
+		else if (input === '-') onCommand({ type: 'rate', by: -1 });
+		else if (input === 'l') onCommand({ type: 'loss' });
+		else if (sensor && (input === 'e' || input === 'x')) onCommand({ type: 'inject', sensor, direction: input === 'e' ? 'enter' : 'exit' });
+		else if (sensor && input === 'k') onCommand({ type: 'kill', sensor });
+		else if (sensor && input === 'r') onCommand({ type: 'restart', sensor });
+		else if (sensor && input === 'p') onCommand({ type: 'partition', sensor });
+	});
+
+	if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
+		return <Text color={paint(theme, 'warn')}>{`The console needs at least ${MIN_COLUMNS}x${MIN_ROWS}; this terminal is ${columns}x${rows}. Enlarge it, or press q.`}</Text>;
+	}
+	const body = rows - 2;
+	const top = Math.max(8, Math.floor(body * 0.5));
+	const middle = 6;
+	const bottom = Math.max(4, body - top - middle);
+	const left = Math.floor(columns * 0.55);
+	const right = columns - left;
+	const { header, simulation } = data;
+	const followedLog = followed ?? sensor;
+
+	return (
+		<Box flexDirection="column" width={columns} height={rows}>
+			<Box justifyContent="space-between" width={columns}>
+				<Text bold color={paint(theme, 'accent')}>
+					{` footfall ${header.role} · ${header.mall} · ${header.identity} · epoch ${header.epoch} · tracker ${header.trackerUp ? 'up' : 'DOWN'} · up ${Math.floor(header.uptimeMs / 1000)} s`}
+				</Text>
+				{simulation ? (
+					<Text color={paint(theme, simulation.violations > 0 ? 'danger' : 'dim')}>
+						{`${simulation.paused ? 'PAUSED' : `${simulation.rate}/s`} · ${simulation.population} inside · ${simulation.admitted} in · ${simulation.refused} refused · ${simulation.violations} violations `}
+					</Text>
+				) : null}
+			</Box>
+			{state.help ? (
+				<HelpOverlay theme={theme} demo={onCommand !== undefined} />
+			) : (
+				<>
+					<Box>
+						<Box width={left}>
+							<OccupancyPane areas={data.areas} focused={state.focus === 'occupancy'} theme={theme} height={top} width={left} />
+						</Box>
+						<Box width={right}>
+							<PeersPane peers={data.peers} focused={state.focus === 'peers'} theme={theme} height={top} filter={state.filter} filtering={state.filtering} sort={state.sort} selected={state.selected} width={right} />
+						</Box>
+					</Box>
+					<Box>
+						<Box width={left}>
+							<SavedPane saved={data.saved} focused={state.focus === 'saved'} theme={theme} height={middle} width={left} />
+						</Box>
+						<Box width={right}>
+							<RecoveryPane recoveries={data.recoveries} focused={state.focus === 'recovery'} theme={theme} height={middle} />
+						</Box>
+					</Box>
+					<Box>
+						<Box width={left}>
+							<LogsPane title="Log — network" lines={data.logs} focused={state.focus === 'logs'} theme={theme} height={bottom} width={left} />
+						</Box>
+						<Box width={right}>
+							<LogsPane title={`Log — ${followedLog ?? 'select a peer'}`} lines={followedLog && peerLog ? peerLog(followedLog) : []} focused={false} theme={theme} height={bottom} width={right} />
+						</Box>
+					</Box>
+				</>
+			)}
+			<Text color={paint(theme, 'dim')} wrap="truncate">
+				{` ${state.filtering ? 'type to filter · Enter keep · Esc clear' : FOOTER[state.focus]}${notice ? `  │  ${notice}` : ''}`}
+			</Text>
+		</Box>
+	);
+}

@@ -1,0 +1,52 @@
+import { Text } from 'ink';
+import { levelOf, type AreaRow } from '../console-data.js';
+import { paint, type Theme } from '../theme.js';
+import Bar from './Bar.js';
+import Pane from './Pane.js';
+
+export interface Props {
+	readonly areas: readonly AreaRow[];
+	readonly focused: boolean;
+	readonly theme: Theme;
+	readonly height: number;
+	readonly width: number;
+}
+
+const LEVEL_WORD = { ok: '', warn: ' NEAR', danger: ' FULL' } as const;
+
+/** The mall, each floor and its stores against capacity: a bar each, visitors, staff beside them, refusals. */
+/** Columns beside the bar: name 18, " 150/150 " 10, " staff  18" 10, " refused   197" 14, " FULL" 5, borders 4. */
+const BESIDE_BAR = 61;
+
+export default function OccupancyPane({ areas, focused, theme, height, width }: Props) {
+	const barWidth = Math.max(6, width - BESIDE_BAR);
+	const ordered: AreaRow[] = [];
+	for (const area of areas.filter((row) => row.kind !== 'store')) {
+		ordered.push(area);
+		if (area.kind === 'floor') ordered.push(...areas.filter((row) => row.parent === area.id));
+	}
+	const rows = ordered.slice(0, Math.max(1, height - 3));
+	return (
+		<Pane title={`Occupancy — ${areas.filter((area) => levelOf(area.occupancy, area.capacity) === 'danger').length} full`} focused={focused} theme={theme} height={height}>
+			{rows.map((area) => {
+				const level = levelOf(area.occupancy, area.capacity);
+				const indent = area.kind === 'store' ? '   ' : area.kind === 'floor' ? ' ' : '';
+				// One Text per row, the parts nested: sibling Texts in a Box would be shrunk and wrapped by flexbox.
+				return (
+					<Text key={area.id} wrap="truncate">
+						<Text color={paint(theme, area.kind === 'store' ? 'text' : 'accent')} bold={area.kind !== 'store'}>
+							{(indent + area.name).slice(0, 17).padEnd(18)}
+						</Text>
+						<Bar share={area.occupancy / area.capacity} width={barWidth} level={level} theme={theme} />
+						<Text color={paint(theme, level)}>{` ${String(area.occupancy).padStart(4)}/${String(area.capacity).padEnd(4)}`}</Text>
+						<Text color={paint(theme, 'dim')}>{` staff ${String(area.staff).padStart(3)} refused ${String(area.refused).padStart(5)}`}</Text>
+						<Text bold color={paint(theme, level)}>
+							{LEVEL_WORD[level]}
+						</Text>
+					</Text>
+				);
+			})}
+			{ordered.length > rows.length ? <Text color={paint(theme, 'dim')}>{`… ${ordered.length - rows.length} more (a taller terminal shows them)`}</Text> : null}
+		</Pane>
+	);
+}
