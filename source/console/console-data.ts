@@ -19,7 +19,7 @@ export interface PeerRow {
 	readonly role: 'sensor' | 'observer';
 	readonly area: string;
 	readonly address: string;
-	readonly status: 'alive' | 'suspect' | 'dead' | 'down';
+	readonly status: 'alive' | 'suspect' | 'dead';
 	readonly incarnation: number;
 	/** Milliseconds since the observer last heard from it; null if it never did. */
 	readonly lastHeardMs: number | null;

@@ -33,13 +33,13 @@ export class DemoData {
 			const sensor = member.sensor;
 			const peer = sensor === null ? undefined : demo.peers.get(sensor);
 			const heard = observer.node.liveness.lastHeard(member.id);
-			const down = sensor !== null && demo.down.has(sensor);
 			peers.push({
 				id: member.id,
 				role: member.role,
 				area: sensor === null ? 'all areas' : (demo.options.mall.sensors.get(sensor as never)?.areas.join(',') ?? ''),
 				address: `${member.host}:${member.port}`,
-				status: down ? 'down' : (observer.node.liveness.health(member.id) ?? 'alive'),
+				// The network's own view (the observer's failure detector), not the demo's knowledge of what it killed.
+				status: observer.node.liveness.health(member.id) ?? 'alive',
 				incarnation: member.incarnation,
 				lastHeardMs: heard === undefined ? null : Math.round(now - heard),
 				datagramsIn: peer?.node.traffic.received ?? 0,

@@ -16,7 +16,7 @@ export interface Props {
 	readonly width: number;
 }
 
-const STATUS_COLOR = { alive: 'ok', suspect: 'warn', dead: 'danger', down: 'danger' } as const;
+const STATUS_COLOR = { alive: 'ok', suspect: 'warn', dead: 'danger' } as const;
 
 /** The rows the peers pane shows, filtered and sorted: the demo's keys act on `selected` of these. */
 export function visiblePeers(peers: readonly PeerRow[], filter: string, sort: PeerSort): PeerRow[] {

@@ -1,0 +1,121 @@
+import test from 'ava';
+import { render } from 'ink-testing-library';
+import type { ConsoleData } from '../source/console/console-data.js';
+import { initialState, reduce } from '../source/console/console-state.js';
+import ConsoleApp from '../source/console/components/ConsoleApp.js';
+import OccupancyPane from '../source/console/components/OccupancyPane.js';
+import PeersPane from '../source/console/components/PeersPane.js';
+import SavedPane, { sparkline } from '../source/console/components/SavedPane.js';
+import RecoveryPane from '../source/console/components/RecoveryPane.js';
+import { loadTheme, ThemeError } from '../source/console/theme.js';
+
+const dark = await loadTheme('dark', {});
+const mono = await loadTheme('dark', { NO_COLOR: '1' });
+
+const areas: ConsoleData['areas'] = [
+	{ id: 'mall', kind: 'mall', name: 'Riverside', parent: null, capacity: 100, occupancy: 50, staff: 3, refused: 0 },
+	{ id: 'ground', kind: 'floor', name: 'Ground floor', parent: 'mall', capacity: 50, occupancy: 45, staff: 2, refused: 7 },
+	{ id: 'bakery', kind: 'store', name: 'Bakery', parent: 'ground', capacity: 8, occupancy: 8, staff: 1, refused: 12 },
+];
+const peers: ConsoleData['peers'] = [
+	{ id: 'north-entrance', role: 'sensor', area: 'mall,ground', address: '127.0.0.1:4000', status: 'alive', incarnation: 1, lastHeardMs: 120, datagramsIn: 10, datagramsOut: 20 },
+	{ id: 'bakery-door', role: 'sensor', area: 'bakery', address: '127.0.0.1:4001', status: 'dead', incarnation: 3, lastHeardMs: 6100, datagramsIn: 5, datagramsOut: 9 },
+	{ id: 'ops', role: 'observer', area: 'all areas', address: '127.0.0.1:4002', status: 'alive', incarnation: 1, lastHeardMs: null, datagramsIn: 0, datagramsOut: 0 },
+];
+const data: ConsoleData = {
+	header: { role: 'demo', identity: 'ops', mall: 'Riverside', epoch: 7, trackerUp: true, uptimeMs: 12_000 },
+	areas,
+	peers,
+	saved: { sent: 100, flood: 800, saved: 700, percent: 87.5, history: [1, 5, 10] },
+	recoveries: [{ peer: 'bakery-door', incarnation: 3, replayed: 42, ms: 130, fetched: 1, tornTail: true }],
+	logs: ['first line', 'second line'],
+	simulation: { paused: false, rate: 300, population: 50, violations: 0, admitted: 70, refused: 19 },
+};
+
+test('occupancy shows each area against capacity, staff beside visitors, and marks the full and nearly full', (t) => {
+	const { lastFrame } = render(<OccupancyPane areas={areas} focused theme={dark} height={10} width={90} />);
+	const frame = lastFrame() ?? '';
+	t.regex(frame, /Occupancy — 1 full/);
+	t.regex(frame, /Riverside .* 50\/100 .*staff +3/);
+	t.regex(frame, /Ground floor .* 45\/50 .* refused +7 NEAR/);
+	t.regex(frame, /Bakery .* 8\/8 .* refused +12 FULL/);
+	t.true(frame.indexOf('Ground floor') < frame.indexOf('Bakery'), 'stores under their floor');
+});
+
+test('a monochrome theme tells levels apart without colour', (t) => {
+	const frame = render(<OccupancyPane areas={areas} focused={false} theme={mono} height={10} width={90} />).lastFrame() ?? '';
+	t.false(/\u001B\[3\dm/.test(frame), 'no colour codes');
+	t.true(frame.includes('▒'), 'the full store has its own fill');
+});
+
+test('peers lists every identity with status and incarnation, and the filter narrows it', (t) => {
+	const all = render(<PeersPane peers={peers} focused theme={dark} height={10} width={110} filter="" filtering={false} sort="id" selected={0} />).lastFrame() ?? '';
+	t.regex(all, /Peers — 2\/3 alive/);
+	t.regex(all, /bakery-door +bakery +127\.0\.0\.1:4001 +dead +3 6\.1s/);
+	const filtered = render(<PeersPane peers={peers} focused theme={dark} height={10} width={110} filter="dead" filtering={false} sort="id" selected={0} />).lastFrame() ?? '';
+	t.true(filtered.includes('bakery-door'));
+	t.false(filtered.includes('north-entrance'));
+});
+
+test('saved shows sent against flooding and the rate as a sparkline', (t) => {
+	const frame = render(<SavedPane saved={data.saved} focused={false} theme={dark} height={6} width={40} />).lastFrame() ?? '';
+	t.regex(frame, /sent 100 · flooding would send 800/);
+	t.regex(frame, /saved 700 \(87\.5 %\)/);
+	t.is(sparkline([0, 5, 10], 10), '▁▄█');
+});
+
+test('recovery lists each restart with records replayed, time and rows fetched', (t) => {
+	const frame = render(<RecoveryPane recoveries={data.recoveries} focused={false} theme={dark} height={6} />).lastFrame() ?? '';
+	t.regex(frame, /bakery-door +3 +42 +130 +1 torn tail cut/);
+});
+
+test('the focus moves with Tab and Shift-Tab, and wraps', (t) => {
+	const next = reduce(initialState, { type: 'focus-next' });
+	t.is(next.focus, 'peers');
+	t.is(reduce(initialState, { type: 'focus-previous' }).focus, 'logs');
+});
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+/** Waits for the next frames until one matches: input is handled asynchronously. */
+async function frameMatching(app: { lastFrame: () => string | undefined }, pattern: RegExp, ms = 2000): Promise<string> {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const frame = app.lastFrame() ?? '';
+		if (pattern.test(frame) || Date.now() > deadline) return frame;
+		await tick();
+	}
+}
+
+test('? opens the help listing every key, and Esc closes it', async (t) => {
+	const app = render(<ConsoleApp data={data} theme={dark} columns={140} rows={45} onCommand={() => {}} />);
+	t.regex(app.lastFrame() ?? '', /Occupancy/);
+	app.stdin.write('?');
+	await tick();
+	const help = app.lastFrame() ?? '';
+	for (const key of ['Tab / Shift-Tab', 'space', 'k ', 'kill the selected peer', 'packet loss 0 / 10 / 30 %', 'q, Ctrl-C']) t.true(help.includes(key), key);
+	app.stdin.write('\u001B');
+	t.regex(await frameMatching(app, /Occupancy/), /Occupancy/);
+	app.unmount();
+});
+
+test('the demo keys act on the selected sensor', async (t) => {
+	const commands: unknown[] = [];
+	const app = render(<ConsoleApp data={data} theme={dark} columns={140} rows={45} onCommand={(command) => commands.push(command)} />);
+	app.stdin.write('\t'); // to Peers: sorted by id, bakery-door is first
+	await tick();
+	app.stdin.write('k');
+	await tick();
+	app.stdin.write(' ');
+	await tick();
+	t.deepEqual(commands, [{ type: 'kill', sensor: 'bakery-door' }, { type: 'pause' }]);
+	app.unmount();
+});
+
+test('below 80x24 the console says so instead of drawing', (t) => {
+	const frame = render(<ConsoleApp data={data} theme={dark} columns={70} rows={20} />).lastFrame() ?? '';
+	t.regex(frame, /needs at least 80x24; this terminal is 70x20/);
+});
+
+test('an unknown theme is a clear error', async (t) => {
+	await t.throwsAsync(loadTheme('neon', {}), { instanceOf: ThemeError, message: /theme "neon": no such theme/ });
+});
