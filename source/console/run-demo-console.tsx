@@ -1,7 +1,8 @@
 import { render, useStdout } from 'ink';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { OffscreenChart } from './offscreen-chart.js';
 import type { Demo } from '../simulation/demo.js';
-import ConsoleApp, { type DemoCommand } from './components/ConsoleApp.js';
+import ConsoleApp, { layoutFor, type DemoCommand } from './components/ConsoleApp.js';
 import { DemoData } from './demo-data.js';
 import type { Theme } from './theme.js';
 
@@ -37,6 +38,10 @@ function Live({ demo, theme }: { readonly demo: Demo; readonly theme: Theme }) {
 	const [notice, setNotice] = useState('');
 	const { stdout } = useStdout();
 	const [size, setSize] = useState({ columns: stdout.columns ?? 80, rows: stdout.rows ?? 24 });
+	const chartSize = layoutFor(size.columns, size.rows).chart;
+	// One off-screen blessed screen per chart size: creating one costs ~50 ms, drawing ~2 ms.
+	const chart = useMemo(() => (chartSize ? new OffscreenChart(chartSize.width, chartSize.height, theme.monochrome ? 'white' : 'cyan') : null), [chartSize?.width, chartSize?.height, theme]);
+	useEffect(() => () => chart?.destroy(), [chart]);
 	useEffect(() => {
 		const timer = setInterval(() => setData(source.read()), REFRESH_MS);
 		const resize = () => setSize({ columns: stdout.columns ?? 80, rows: stdout.rows ?? 24 });
@@ -54,6 +59,7 @@ function Live({ demo, theme }: { readonly demo: Demo; readonly theme: Theme }) {
 			rows={size.rows}
 			peerLog={(id) => demo.peerLogs.get(id) ?? []}
 			notice={notice}
+			chart={chart?.draw(data.saved.history)}
 			onCommand={(command) => {
 				void perform(demo, command).then(setNotice, (error: Error) => setNotice(`failed: ${error.message}`));
 			}}

@@ -29,6 +29,18 @@ export interface Props {
 	readonly onCommand?: (command: DemoCommand) => void;
 	/** A line about the last command, shown in the footer. */
 	readonly notice?: string;
+	/** The saved-datagrams chart, drawn off-screen by blessed-contrib at `chartSize`. */
+	readonly chart?: readonly string[];
+}
+
+/** The pane heights for a terminal of `rows`: the chart gets room only on a tall one. */
+export function layoutFor(columns: number, rows: number): { top: number; middle: number; bottom: number; left: number; right: number; chart: { width: number; height: number } | null } {
+	const body = rows - 2;
+	const middle = rows >= 40 ? 12 : 6;
+	const top = Math.max(8, Math.floor((body - middle) * 0.62));
+	const bottom = Math.max(4, body - top - middle);
+	const left = Math.floor(columns * 0.55);
+	return { top, middle, bottom, left, right: columns - left, chart: middle >= 10 ? { width: left - 4, height: middle - 4 } : null };
 }
 
 export const MIN_COLUMNS = 80;
@@ -43,7 +55,7 @@ const FOOTER: Record<Pane, string> = {
 };
 
 /** The operator console: header, occupancy, peers, saved datagrams, recovery, logs, footer. */
-export default function ConsoleApp({ data, theme, columns, rows, peerLog, onCommand, notice }: Props) {
+export default function ConsoleApp({ data, theme, columns, rows, peerLog, onCommand, notice, chart }: Props) {
 	// The state lives in a ref as well, so that keys arriving together (a paste, a script)
 	// each see the state the previous one left, not the last render's.
 	const current = useRef<ConsoleState>(initialState);
@@ -98,12 +110,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, onComm
 	if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
 		return <Text color={paint(theme, 'warn')}>{`The console needs at least ${MIN_COLUMNS}x${MIN_ROWS}; this terminal is ${columns}x${rows}. Enlarge it, or press q.`}</Text>;
 	}
-	const body = rows - 2;
-	const top = Math.max(8, Math.floor(body * 0.5));
-	const middle = 6;
-	const bottom = Math.max(4, body - top - middle);
-	const left = Math.floor(columns * 0.55);
-	const right = columns - left;
+	const { top, middle, bottom, left, right } = layoutFor(columns, rows);
 	const { header, simulation } = data;
 	const followedLog = followed ?? sensor;
 
@@ -133,7 +140,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, onComm
 					</Box>
 					<Box>
 						<Box width={left}>
-							<SavedPane saved={data.saved} focused={state.focus === 'saved'} theme={theme} height={middle} width={left} />
+							<SavedPane saved={data.saved} focused={state.focus === 'saved'} theme={theme} height={middle} width={left} chart={chart} />
 						</Box>
 						<Box width={right}>
 							<RecoveryPane recoveries={data.recoveries} focused={state.focus === 'recovery'} theme={theme} height={middle} />

@@ -8,9 +8,15 @@ export interface Props {
 	readonly theme: Theme;
 	readonly height: number;
 	readonly width: number;
+	/** The rate over time as drawn by blessed-contrib (ANSI rows); the sparkline stands in without it. */
+	readonly chart?: readonly string[] | undefined;
 }
 
 const SPARKS = '▁▂▃▄▅▆▇█';
+
+function stripColour(text: string): string {
+	return text.replace(/\u001B\[[0-9;]*m/g, '');
+}
 
 /** One character per sample, scaled to the largest: datagrams saved per second over the last minutes. */
 export function sparkline(values: readonly number[], width: number): string {
@@ -20,7 +26,7 @@ export function sparkline(values: readonly number[], width: number): string {
 }
 
 /** What hierarchy filtering saved against flooding every member (the original's `media`). */
-export default function SavedPane({ saved, focused, theme, height, width }: Props) {
+export default function SavedPane({ saved, focused, theme, height, width, chart }: Props) {
 	const perSecond = saved.history.at(-1) ?? 0;
 	return (
 		<Pane title="Saved by hierarchy filtering" focused={focused} theme={theme} height={height}>
@@ -30,7 +36,15 @@ export default function SavedPane({ saved, focused, theme, height, width }: Prop
 			<Text>
 				saved <Text bold color={paint(theme, 'ok')}>{saved.saved.toLocaleString('en')}</Text> ({saved.percent.toFixed(1)} %) · now {perSecond.toLocaleString('en')}/s
 			</Text>
-			<Text color={paint(theme, 'accent')}>{sparkline(saved.history, Math.max(10, width - 6))}</Text>
+			{chart && chart.length > 0 ? (
+				chart.map((row, index) => (
+					<Text key={index} wrap="truncate">
+						{theme.monochrome ? stripColour(row) : row}
+					</Text>
+				))
+			) : (
+				<Text color={paint(theme, 'accent')}>{sparkline(saved.history, Math.max(10, width - 6))}</Text>
+			)}
 		</Pane>
 	);
 }
