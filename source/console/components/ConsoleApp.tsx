@@ -40,7 +40,7 @@ export function layoutFor(columns: number, rows: number): { top: number; middle:
 	const top = Math.max(8, Math.floor((body - middle) * 0.62));
 	const bottom = Math.max(4, body - top - middle);
 	const left = Math.floor(columns * 0.55);
-	return { top, middle, bottom, left, right: columns - left, chart: middle >= 10 ? { width: left - 4, height: middle - 4 } : null };
+	return { top, middle, bottom, left, right: columns - left, chart: middle >= 10 ? { width: left - 4, height: middle - 5 } : null };
 }
 
 export const MIN_COLUMNS = 80;
@@ -118,7 +118,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, onComm
 		<Box flexDirection="column" width={columns} height={rows}>
 			<Box justifyContent="space-between" width={columns}>
 				<Text bold color={paint(theme, 'accent')}>
-					{` footfall ${header.role} · ${header.mall} · ${header.identity} · epoch ${header.epoch} · tracker ${header.trackerUp ? 'up' : 'DOWN'} · up ${Math.floor(header.uptimeMs / 1000)} s`}
+					{` footfall ${header.role} · ${header.mall} · ${header.identity} · epoch ${header.epoch} · tracker ${header.trackerUp ? 'up' : 'DOWN'} · up ${Math.floor(header.uptimeMs / 1000)} s `}
 				</Text>
 				{simulation ? (
 					<Text color={paint(theme, simulation.violations > 0 ? 'danger' : 'dim')}>
