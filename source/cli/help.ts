@@ -18,6 +18,7 @@ Without a terminal (a pipe, CI) or with --headless, every role prints JSON lines
   --fixture FILE       the mall fixture (floors, stores, sensors, accounts)
   --listen HOST:PORT   where to receive datagrams (default 127.0.0.1:7700; port 0 picks a free one)
   --data DIR           keep the tracker's keys here, so peers that pinned its key still trust it after a restart
+  --theme NAME         dark (default), light, high-contrast, mono, or a theme file; NO_COLOR forces mono
   --headless           print JSON lines instead of a console
   --help               this text
 
@@ -33,6 +34,7 @@ The first line printed is {"type":"ready","role":"tracker","listen":"HOST:PORT",
   --data DIR             keep this peer's keys and incarnation here between runs
   --tracker-key KEY      the tracker's key (from its ready line): refuse any other
   --join-timeout S       give up joining after S seconds (default 10)
+  --theme NAME           dark (default), light, high-contrast, mono, or a theme file; NO_COLOR forces mono
   --headless             print JSON lines instead of a console
   --help                 this text
 
@@ -50,6 +52,7 @@ Headless, the peer reads commands on stdin, one per line, and answers each with 
   --listen HOST:PORT     where to receive datagrams (default 127.0.0.1:0)
   --tracker-key KEY      the tracker's key (from its ready line): refuse any other
   --join-timeout S       give up joining after S seconds (default 10)
+  --theme NAME           dark (default), light, high-contrast, mono, or a theme file; NO_COLOR forces mono
   --headless             print JSON lines instead of a console
   --help                 this text
 

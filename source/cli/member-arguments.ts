@@ -12,6 +12,7 @@ export const MEMBER_OPTIONS = {
 	'tracker-key': { type: 'string' },
 	'join-timeout': { type: 'string' },
 	headless: { type: 'boolean' },
+	theme: { type: 'string' },
 	help: { type: 'boolean' },
 } as const;
 

@@ -8,7 +8,8 @@ import { HELP } from './help.js';
 import { printLine } from './json-lines.js';
 import { isHeadless, numberOption } from './options.js';
 import { loadTheme } from '../console/theme.js';
-import { runDemoConsole } from '../console/run-demo-console.js';
+import { runConsole } from '../console/run-console.js';
+import { DemoData } from '../console/demo-data.js';
 import { onShutdown } from './shutdown.js';
 
 const DEFAULT_FIXTURE = fileURLToPath(new URL('../../../fixtures/malls/demo.json', import.meta.url));
@@ -53,7 +54,7 @@ export async function runDemo(args: string[]): Promise<void> {
 	await demo.start();
 	if (theme) {
 		const summary = demo.run();
-		await runDemoConsole(demo, theme);
+		await runConsole(new DemoData(demo), theme);
 		demo.stop();
 		printLine(await summary);
 		await demo.close();

@@ -6,6 +6,10 @@ import { generateIdentity } from '../security/keys.js';
 import { HELP } from './help.js';
 import { printLine } from './json-lines.js';
 import { MEMBER_OPTIONS, joinOn, memberSettings } from './member-arguments.js';
+import { isHeadless } from './options.js';
+import { loadTheme } from '../console/theme.js';
+import { runConsole } from '../console/run-console.js';
+import { EventLog, ObserverData } from '../console/role-data.js';
 import { onShutdown } from './shutdown.js';
 import { coalesce } from './coalesce.js';
 
@@ -19,10 +23,18 @@ export async function runObserver(args: string[]): Promise<void> {
 		return;
 	}
 	const settings = await memberSettings(values);
+	const headless = isHeadless(values.headless);
+	const theme = headless ? null : await loadTheme(values.theme);
+	const log = new EventLog();
 	const areas = values.areas === undefined ? null : values.areas.split(',').map((area) => area.trim()).filter(Boolean);
 	const observer = await joinOn(settings.listen, (transport) =>
-		Observer.start({ ...settings, transport, clock: systemClock, areas, identity: generateIdentity(), lastIncarnation: 0, events: printLine }),
+		Observer.start({ ...settings, transport, clock: systemClock, areas, identity: generateIdentity(), lastIncarnation: 0, events: headless ? printLine : log.sink }),
 	);
+	if (theme) {
+		await runConsole(new ObserverData(observer, log), theme);
+		await observer.close();
+		return;
+	}
 	printLine({
 		type: 'ready',
 		role: 'observer',

@@ -8,6 +8,10 @@ import { PeerJournal } from '../recovery/peer-journal.js';
 import { HELP } from './help.js';
 import { printLine } from './json-lines.js';
 import { MEMBER_OPTIONS, joinOn, memberSettings } from './member-arguments.js';
+import { isHeadless } from './options.js';
+import { loadTheme } from '../console/theme.js';
+import { runConsole } from '../console/run-console.js';
+import { EventLog, PeerData } from '../console/role-data.js';
 import { onShutdown } from './shutdown.js';
 import { UsageError } from './usage-error.js';
 import { parsePeerCommand } from './peer-commands.js';
@@ -19,6 +23,9 @@ export async function runPeer(args: string[]): Promise<void> {
 		return;
 	}
 	const settings = await memberSettings(values);
+	const headless = isHeadless(values.headless);
+	const theme = headless ? null : await loadTheme(values.theme);
+	const log = new EventLog();
 	const data = await DataDirectory.open(values.data, 'peer');
 	const recovery = values.data === undefined ? null : await PeerJournal.open(values.data);
 	const peer = await joinOn(settings.listen, (transport) =>
@@ -31,10 +38,15 @@ export async function runPeer(args: string[]): Promise<void> {
 			sensor: values.sensor ?? null,
 			identity: data.identity,
 			lastIncarnation: data.lastIncarnation,
-			events: printLine,
+			events: headless ? printLine : log.sink,
 		}),
 	);
 	await data.save({ incarnation: peer.incarnation });
+	if (theme) {
+		await runConsole(new PeerData(peer, log), theme);
+		await peer.close();
+		return;
+	}
 	printLine({
 		type: 'ready',
 		role: 'peer',

@@ -9,6 +9,10 @@ import { HELP } from './help.js';
 import { printLine } from './json-lines.js';
 import { addressOption, requiredOption } from './options.js';
 import { onShutdown } from './shutdown.js';
+import { isHeadless } from './options.js';
+import { loadTheme } from '../console/theme.js';
+import { runConsole } from '../console/run-console.js';
+import { EventLog, TrackerData } from '../console/role-data.js';
 
 export async function runTracker(args: string[]): Promise<void> {
 	const { values } = parseArgs({
@@ -18,6 +22,7 @@ export async function runTracker(args: string[]): Promise<void> {
 			listen: { type: 'string' },
 			data: { type: 'string' },
 			headless: { type: 'boolean' },
+			theme: { type: 'string' },
 			help: { type: 'boolean' },
 		},
 		strict: true,
@@ -29,19 +34,22 @@ export async function runTracker(args: string[]): Promise<void> {
 	const mall = await loadMall(requiredOption('fixture', values.fixture));
 	const listen = addressOption('listen', values.listen, '127.0.0.1:7700');
 	const data = await DataDirectory.open(values.data, 'tracker');
+	const headless = isHeadless(values.headless);
+	const theme = headless ? null : await loadTheme(values.theme);
+	const log = new EventLog();
 	const transport = await UdpTransport.bind(listen);
 	const tracker = new Tracker({
 		mall,
 		transport,
 		clock: systemClock,
-		events: printLine,
+		events: headless ? printLine : log.sink,
 		identity: data.identity,
 		incarnations: data.members,
 		// Persisted before the welcome goes out: a member never gets an incarnation twice.
 		onIncarnations: (incarnations) => data.save({ members: incarnations }),
 	});
 	await data.save({ epochs: [...data.epochs, tracker.epoch].slice(-100) });
-	printLine({
+	(headless ? printLine : log.sink)({
 		type: 'ready',
 		role: 'tracker',
 		listen: formatAddress(transport.address),
@@ -53,5 +61,10 @@ export async function runTracker(args: string[]): Promise<void> {
 		sensors: mall.sensors.size,
 		accounts: mall.accounts.size,
 	});
+	if (theme) {
+		await runConsole(new TrackerData(tracker, log, mall.name), theme);
+		await tracker.close();
+		return;
+	}
 	await onShutdown(() => tracker.close());
 }

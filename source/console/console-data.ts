@@ -12,6 +12,8 @@ export interface AreaRow {
 	readonly occupancy: number;
 	readonly staff: number;
 	readonly refused: number;
+	/** On a sensor's own console: the permits it holds in this area. */
+	readonly permits?: number;
 }
 
 export interface PeerRow {
@@ -27,12 +29,13 @@ export interface PeerRow {
 	readonly datagramsOut: number;
 }
 
+/** A restart; figures only the restarted peer knows are null elsewhere (shown as —). */
 export interface RecoveryRow {
 	readonly peer: string;
 	readonly incarnation: number;
-	readonly replayed: number;
-	readonly ms: number;
-	readonly fetched: number;
+	readonly replayed: number | null;
+	readonly ms: number | null;
+	readonly fetched: number | null;
 	readonly tornTail: boolean;
 }
 

@@ -1,17 +1,17 @@
 import type { Demo } from '../simulation/demo.js';
+import type { DemoCommand } from './components/ConsoleApp.js';
 import type { ConsoleData, PeerRow, RecoveryRow } from './console-data.js';
+import type { ConsoleSource } from './run-console.js';
+import { RateHistory } from './rate-history.js';
 
-/** Samples kept for the saved-datagrams chart: one a second, the last five minutes. */
-const HISTORY = 300;
+const RATE_STEP = 1.5;
 
 /**
  * Reads a running demo into the console's plain data. Stateful only for the chart: it
  * remembers the saved count at each second to plot the rate.
  */
-export class DemoData {
-	readonly #history: number[] = [];
-	#lastSaved = 0;
-	#lastSample = 0;
+export class DemoData implements ConsoleSource {
+	readonly #history = new RateHistory();
 	readonly #started = performance.now();
 
 	constructor(readonly demo: Demo) {}
@@ -20,12 +20,7 @@ export class DemoData {
 		const { demo } = this;
 		const now = performance.now();
 		const datagrams = demo.datagrams();
-		if (now - this.#lastSample >= 1000) {
-			this.#history.push(Math.max(0, datagrams.saved - this.#lastSaved));
-			if (this.#history.length > HISTORY) this.#history.shift();
-			this.#lastSaved = datagrams.saved;
-			this.#lastSample = now;
-		}
+		const history = this.#history.sample(datagrams.saved, now);
 		const observer = demo.observer;
 		const areas = Object.entries(observer.areas()).map(([id, area]) => ({ id, ...area }));
 		const peers: PeerRow[] = [];
@@ -58,10 +53,37 @@ export class DemoData {
 			header: { role: 'demo', identity: observer.node.self.id, mall: demo.options.mall.name, epoch: demo.tracker.epoch, trackerUp: true, uptimeMs: now - this.#started },
 			areas,
 			peers,
-			saved: { ...datagrams, percent: datagrams.savedPercent, history: [...this.#history] },
+			saved: { ...datagrams, percent: datagrams.savedPercent, history },
 			recoveries,
 			logs: demo.log,
 			simulation: { paused: demo.paused, rate: demo.rate, population: demo.crowd.population, violations: demo.crowd.violations, admitted: demo.admitted, refused: demo.refused },
 		};
+	}
+
+	peerLog(id: string): readonly string[] {
+		return this.demo.peerLogs.get(id) ?? [];
+	}
+
+	/** Carries out a demo key; returns the line the footer shows about it. */
+	async perform(command: DemoCommand): Promise<string> {
+		const { demo } = this;
+		switch (command.type) {
+			case 'pause':
+				demo.paused = !demo.paused;
+				return demo.paused ? 'traffic paused' : 'traffic resumed';
+			case 'rate':
+				demo.rate = Math.max(1, Math.round(command.by > 0 ? demo.rate * RATE_STEP : demo.rate / RATE_STEP));
+				return `rate ${demo.rate} moves/s`;
+			case 'inject':
+				return `${command.direction} at ${command.sensor}: ${await demo.inject(command.sensor, command.direction)}`;
+			case 'kill':
+				return (await demo.kill(command.sensor)) ? `killed ${command.sensor}` : `${command.sensor} is already down`;
+			case 'restart':
+				return (await demo.restart(command.sensor)) ? `restarted ${command.sensor}` : `${command.sensor} is not down: k kills it first`;
+			case 'partition':
+				return `${command.sensor} ${demo.togglePartition(command.sensor) ? 'cut off from the rest' : 'joined back'}`;
+			case 'loss':
+				return `packet loss ${Math.round(demo.cycleLoss() * 100)} %`;
+		}
 	}
 }

@@ -117,6 +117,11 @@ export class MemberNode {
 		return this.#directory;
 	}
 
+	/** When the tracker last answered (the console shows whether it is reachable). */
+	get lastFromTracker(): number {
+		return this.#lastFromTracker;
+	}
+
 	get trackerId(): string {
 		return this.#welcome.trackerId;
 	}

@@ -25,7 +25,10 @@ export default function OccupancyPane({ areas, focused, theme, height, width }: 
 		ordered.push(area);
 		if (area.kind === 'floor') ordered.push(...areas.filter((row) => row.parent === area.id));
 	}
-	const rows = ordered.slice(0, Math.max(1, height - 3));
+	// Stores whose floor is not shown (a store door's own console) still get their row.
+	ordered.push(...areas.filter((row) => row.kind === 'store' && !ordered.includes(row)));
+	const room = Math.max(1, height - 3);
+	const rows = ordered.length > room ? ordered.slice(0, room - 1) : ordered;
 	return (
 		<Pane title={`Occupancy — ${areas.filter((area) => levelOf(area.occupancy, area.capacity) === 'danger').length} full`} focused={focused} theme={theme} height={height}>
 			{rows.map((area) => {
@@ -43,9 +46,11 @@ export default function OccupancyPane({ areas, focused, theme, height, width }: 
 						<Text bold color={paint(theme, level)}>
 							{LEVEL_WORD[level]}
 						</Text>
+						{area.permits === undefined ? null : <Text color={paint(theme, 'accent')}>{`  permits ${area.permits}`}</Text>}
 					</Text>
 				);
 			})}
+			{areas.length === 0 ? <Text color={paint(theme, 'dim')}>the tracker counts nothing itself: its members are in Peers</Text> : null}
 			{ordered.length > rows.length ? <Text color={paint(theme, 'dim')}>{`… ${ordered.length - rows.length} more (a taller terminal shows them)`}</Text> : null}
 		</Pane>
 	);

@@ -10,6 +10,8 @@ export interface Props {
 	readonly height: number;
 }
 
+const figure = (value: number | null): string => (value === null ? '—' : String(value));
+
 /** Every restart of a peer: incarnation, records replayed, time taken, rows fetched from peers. */
 export default function RecoveryPane({ recoveries, focused, theme, height }: Props) {
 	const rows = recoveries.slice(-Math.max(1, height - 4));
@@ -22,7 +24,7 @@ export default function RecoveryPane({ recoveries, focused, theme, height }: Pro
 			)}
 			{rows.map((row, index) => (
 				<Text key={`${row.peer}-${row.incarnation}-${index}`}>
-					{row.peer.slice(0, 21).padEnd(22) + String(row.incarnation).padStart(4) + String(row.replayed).padStart(10) + String(row.ms).padStart(7) + String(row.fetched).padStart(9)}
+					{row.peer.slice(0, 21).padEnd(22) + String(row.incarnation).padStart(4) + figure(row.replayed).padStart(10) + figure(row.ms).padStart(7) + figure(row.fetched).padStart(9)}
 					{row.tornTail ? <Text color={paint(theme, 'warn')}> torn tail cut</Text> : null}
 				</Text>
 			))}

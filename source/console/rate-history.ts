@@ -1,0 +1,20 @@
+/** Samples kept for the saved-datagrams chart: one a second, the last five minutes. */
+const HISTORY = 300;
+
+/** Turns a growing total into a per-second series for the chart. */
+export class RateHistory {
+	readonly #values: number[] = [];
+	#lastTotal: number | null = null;
+	#lastSample = -Infinity;
+
+	/** Records `total` if a second has passed since the last sample; returns the series. */
+	sample(total: number, now: number): readonly number[] {
+		if (now - this.#lastSample >= 1000) {
+			if (this.#lastTotal !== null) this.#values.push(Math.max(0, total - this.#lastTotal));
+			if (this.#values.length > HISTORY) this.#values.shift();
+			this.#lastTotal = total;
+			this.#lastSample = now;
+		}
+		return [...this.#values];
+	}
+}

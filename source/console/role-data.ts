@@ -1,0 +1,156 @@
+import type { MemberNode } from '../roles/member-node.js';
+import type { Observer } from '../roles/observer.js';
+import type { SensorPeer } from '../roles/sensor-peer.js';
+import type { Tracker } from '../roles/tracker.js';
+import type { RoleEvent } from '../roles/events.js';
+import type { ConsoleData, PeerRow, RecoveryRow } from './console-data.js';
+import type { ConsoleSource } from './run-console.js';
+import { RateHistory } from './rate-history.js';
+
+/** Keeps a role's events as log lines for the console (headless, they are printed instead). */
+export class EventLog {
+	readonly lines: string[] = [];
+	readonly events: RoleEvent[] = [];
+	readonly sink = (event: RoleEvent): void => {
+		this.events.push(event);
+		if (this.events.length > 1000) this.events.shift();
+		this.lines.push(`${new Date().toISOString().slice(11, 23)} ${JSON.stringify(event)}`);
+		if (this.lines.length > 500) this.lines.shift();
+	};
+}
+
+/** Every member a node knows, with its failure detector's view of each. */
+function membersOf(node: MemberNode, now: number, traffic?: (id: string) => { in: number; out: number }): PeerRow[] {
+	return [...node.directory.members()].map((member) => {
+		const heard = node.liveness.lastHeard(member.id);
+		const counts = traffic?.(member.id);
+		return {
+			id: member.id,
+			role: member.role,
+			area: member.sensor === null ? (member.areas === null ? 'all areas' : member.areas.join(',')) : (node.layout.sensors.get(member.sensor as never)?.areas.join(',') ?? ''),
+			address: `${member.host}:${member.port}`,
+			status: member.id === node.self.id ? 'alive' : (node.liveness.health(member.id) ?? 'alive'),
+			incarnation: member.incarnation,
+			lastHeardMs: heard === undefined ? null : Math.round(now - heard),
+			datagramsIn: counts?.in ?? 0,
+			datagramsOut: counts?.out ?? 0,
+		};
+	});
+}
+
+/** Restarts seen from outside: a member whose incarnation went up. */
+class RestartWatch {
+	readonly #seen = new Map<string, number>();
+	readonly rows: RecoveryRow[] = [];
+
+	update(node: MemberNode): void {
+		for (const member of node.directory.members()) {
+			const before = this.#seen.get(member.id);
+			if (before !== undefined && member.incarnation > before) {
+				this.rows.push({ peer: member.id, incarnation: member.incarnation, replayed: null, ms: null, fetched: null, tornTail: false });
+			}
+			this.#seen.set(member.id, member.incarnation);
+		}
+	}
+}
+
+function header(role: string, node: MemberNode, started: number, now: number, identity = node.self.id): ConsoleData['header'] {
+	return { role, identity, mall: node.layout.name, epoch: node.welcome.epoch, trackerUp: now - node.lastFromTracker < node.options.timings.trackerSilenceMs, uptimeMs: now - started };
+}
+
+/** The observer's console: the whole mall it follows. */
+export class ObserverData implements ConsoleSource {
+	readonly #history = new RateHistory();
+	readonly #restarts = new RestartWatch();
+	readonly #started = performance.now();
+
+	constructor(readonly observer: Observer, readonly log: EventLog) {}
+
+	read(): ConsoleData {
+		const now = performance.now();
+		const node = this.observer.node;
+		const datagrams = this.observer.datagrams();
+		this.#restarts.update(node);
+		return {
+			header: header('observer', node, this.#started, now),
+			areas: Object.entries(this.observer.areas()).map(([id, area]) => ({ id, ...area })),
+			peers: membersOf(node, now),
+			saved: { ...datagrams, percent: datagrams.flood === 0 ? 0 : (100 * datagrams.saved) / datagrams.flood, history: this.#history.sample(datagrams.saved, now) },
+			recoveries: this.#restarts.rows,
+			logs: this.log.lines,
+			simulation: null,
+		};
+	}
+}
+
+/** A sensor's own console: its gate, its areas with its permits, its neighbours. */
+export class PeerData implements ConsoleSource {
+	readonly #history = new RateHistory();
+	readonly #restarts = new RestartWatch();
+	readonly #started = performance.now();
+
+	constructor(readonly peer: SensorPeer, readonly log: EventLog) {}
+
+	read(): ConsoleData {
+		const now = performance.now();
+		const { peer } = this;
+		const node = peer.node;
+		const traffic = node.traffic;
+		this.#restarts.update(node);
+		const last = [...this.log.events].reverse().find((event) => event.type === 'entry' || event.type === 'exit');
+		const gate = last === undefined ? 'gate idle' : last['admitted'] === true ? 'gate GREEN' : `gate RED (${String(last['reason'])})`;
+		const own: RecoveryRow[] = this.log.events
+			.filter((event) => event.type === 'recovery')
+			.map((event) => ({ peer: String(event['sensor']), incarnation: Number(event['incarnation']), replayed: Number(event['replayed']), ms: Number(event['ms']), fetched: Number(event['fetched']), tornTail: event['tornTail'] === true }));
+		return {
+			header: header('peer', node, this.#started, now, `${peer.sensor} · ${gate}`),
+			areas: [...peer.counter.areas].map((id) => {
+				const ledger = peer.counter.ledger(id)!;
+				const area = node.layout.areas.get(id)!;
+				return { id, kind: area.kind, name: area.name, parent: area.parent, capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), refused: ledger.refused(), permits: peer.counter.permits(id) };
+			}),
+			peers: membersOf(node, now, (id) => ({ in: 0, out: node.link.sentTo.get(id) ?? 0 })),
+			saved: { sent: traffic.sent, flood: traffic.flood, saved: traffic.saved, percent: traffic.flood === 0 ? 0 : (100 * traffic.saved) / traffic.flood, history: this.#history.sample(traffic.saved, now) },
+			recoveries: [...own, ...this.#restarts.rows],
+			logs: this.log.lines,
+			simulation: null,
+		};
+	}
+}
+
+/** The tracker's console: members, logins and refusals, epochs. It counts nothing itself. */
+export class TrackerData implements ConsoleSource {
+	readonly #started = performance.now();
+
+	constructor(readonly tracker: Tracker, readonly log: EventLog, readonly mallName: string) {}
+
+	read(): ConsoleData {
+		const now = performance.now();
+		const { tracker } = this;
+		const recoveries: RecoveryRow[] = this.log.events
+			.filter((event) => event.type === 'member-joined' && Number(event['incarnation']) > 1)
+			.map((event) => ({ peer: String(event['id']), incarnation: Number(event['incarnation']), replayed: null, ms: null, fetched: null, tornTail: false }));
+		return {
+			header: { role: 'tracker', identity: `${tracker.logins} logins · ${tracker.refusals} refused`, mall: this.mallName, epoch: tracker.epoch, trackerUp: true, uptimeMs: now - this.#started },
+			areas: [],
+			peers: tracker.book.members().map((member) => {
+				const heard = tracker.lastHeard(member.id);
+				return {
+					id: member.id,
+					role: member.role,
+					area: member.sensor ?? 'observer',
+					address: `${member.host}:${member.port}`,
+					status: heard !== undefined && now - heard > 10_000 ? 'suspect' : 'alive',
+					incarnation: member.incarnation,
+					lastHeardMs: heard === undefined ? null : Math.round(now - heard),
+					datagramsIn: 0,
+					datagramsOut: tracker.link.sentTo.get(member.id) ?? 0,
+				};
+			}),
+			saved: { sent: 0, flood: 0, saved: 0, percent: 0, history: [] },
+			recoveries,
+			logs: this.log.lines,
+			simulation: null,
+		};
+	}
+}
