@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { measureConsoleLatency, tmuxAvailable } from './console-latency.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,6 +151,16 @@ try {
 	await measureReplay(big);
 } finally {
 	rmSync(root, { recursive: true, force: true });
+}
+
+if (tmuxAvailable()) {
+	const latency = await measureConsoleLatency(10_000);
+	const sorted = [...latency.keyMs].sort((a, b) => a - b);
+	record('demo console: moves/s decided at --rate 10000', latency.movesPerSecond, 'moves/s');
+	record('demo console: key to screen, median', percentile(sorted, 50), 'ms');
+	record('demo console: key to screen, worst', sorted.at(-1) ?? 0, 'ms');
+} else {
+	console.log('tmux is not installed: the console latency is not measured');
 }
 
 const width = Math.max(...results.map((result) => result.name.length));
