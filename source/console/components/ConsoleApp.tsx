@@ -54,6 +54,23 @@ const FOOTER: Record<Pane, string> = {
 	logs: 'Enter in Peers picks whose log the right pane follows',
 };
 
+/** One line, never wrapped: who this is on the left, the simulation's figures on the right if they fit. */
+function headerLine({ header, simulation }: ConsoleData, columns: number, theme: Theme) {
+	const left = ` footfall ${header.role} · ${header.mall} · ${header.identity} · epoch ${header.epoch} · tracker ${header.trackerUp ? 'up' : 'DOWN'} · up ${Math.floor(header.uptimeMs / 1000)} s`;
+	const right = simulation
+		? `${simulation.paused ? 'PAUSED' : `${simulation.rate}/s`} · ${simulation.population} inside · ${simulation.admitted} in · ${simulation.refused} refused · ${simulation.violations} violations `
+		: '';
+	const gap = columns - left.length - right.length;
+	return (
+		<>
+			<Text bold color={paint(theme, header.trackerUp ? 'accent' : 'danger')}>
+				{left}
+			</Text>
+			{gap >= 1 ? <Text color={paint(theme, simulation && simulation.violations > 0 ? 'danger' : 'dim')}>{' '.repeat(gap) + right}</Text> : null}
+		</>
+	);
+}
+
 /** The operator console: header, occupancy, peers, saved datagrams, recovery, logs, footer. */
 export default function ConsoleApp({ data, theme, columns, rows, peerLog, onCommand, notice, chart }: Props) {
 	// The state lives in a ref as well, so that keys arriving together (a paste, a script)
@@ -111,21 +128,11 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, onComm
 		return <Text color={paint(theme, 'warn')}>{`The console needs at least ${MIN_COLUMNS}x${MIN_ROWS}; this terminal is ${columns}x${rows}. Enlarge it, or press q.`}</Text>;
 	}
 	const { top, middle, bottom, left, right } = layoutFor(columns, rows);
-	const { header, simulation } = data;
 	const followedLog = followed ?? sensor;
 
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
-			<Box justifyContent="space-between" width={columns}>
-				<Text bold color={paint(theme, 'accent')}>
-					{` footfall ${header.role} · ${header.mall} · ${header.identity} · epoch ${header.epoch} · tracker ${header.trackerUp ? 'up' : 'DOWN'} · up ${Math.floor(header.uptimeMs / 1000)} s `}
-				</Text>
-				{simulation ? (
-					<Text color={paint(theme, simulation.violations > 0 ? 'danger' : 'dim')}>
-						{`${simulation.paused ? 'PAUSED' : `${simulation.rate}/s`} · ${simulation.population} inside · ${simulation.admitted} in · ${simulation.refused} refused · ${simulation.violations} violations `}
-					</Text>
-				) : null}
-			</Box>
+			<Text wrap="truncate">{headerLine(data, columns, theme)}</Text>
 			{state.help ? (
 				<HelpOverlay theme={theme} demo={onCommand !== undefined} />
 			) : (

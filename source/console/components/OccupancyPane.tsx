@@ -19,7 +19,9 @@ const LEVEL_WORD = { ok: '', warn: ' NEAR', danger: ' FULL' } as const;
 const BESIDE_BAR = 61;
 
 export default function OccupancyPane({ areas, focused, theme, height, width }: Props) {
-	const barWidth = Math.max(6, width - BESIDE_BAR);
+	// Narrow (an 80-column terminal): staff and refusals give way to the bar.
+	const narrow = width < BESIDE_BAR + 10;
+	const barWidth = Math.max(6, width - (narrow ? BESIDE_BAR - 24 : BESIDE_BAR));
 	const ordered: AreaRow[] = [];
 	for (const area of areas.filter((row) => row.kind !== 'store')) {
 		ordered.push(area);
@@ -42,7 +44,7 @@ export default function OccupancyPane({ areas, focused, theme, height, width }: 
 						</Text>
 						<Bar share={area.occupancy / area.capacity} width={barWidth} level={level} theme={theme} />
 						<Text color={paint(theme, level)}>{` ${String(area.occupancy).padStart(4)}/${String(area.capacity).padEnd(4)}`}</Text>
-						<Text color={paint(theme, 'dim')}>{` staff ${String(area.staff).padStart(3)} refused ${String(area.refused).padStart(5)}`}</Text>
+						{narrow ? null : <Text color={paint(theme, 'dim')}>{` staff ${String(area.staff).padStart(3)} refused ${String(area.refused).padStart(5)}`}</Text>}
 						<Text bold color={paint(theme, level)}>
 							{LEVEL_WORD[level]}
 						</Text>
