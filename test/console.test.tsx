@@ -7,6 +7,7 @@ import OccupancyPane from '../source/console/components/OccupancyPane.js';
 import PeersPane from '../source/console/components/PeersPane.js';
 import SavedPane, { sparkline } from '../source/console/components/SavedPane.js';
 import RecoveryPane from '../source/console/components/RecoveryPane.js';
+import LogsPane from '../source/console/components/LogsPane.js';
 import { loadTheme, ThemeError } from '../source/console/theme.js';
 
 const dark = await loadTheme('dark', {});
@@ -51,7 +52,8 @@ test('a monochrome theme tells levels apart without colour', (t) => {
 test('peers lists every identity with status and incarnation, and the filter narrows it', (t) => {
 	const all = render(<PeersPane peers={peers} focused theme={dark} height={10} width={110} filter="" filtering={false} sort="id" selected={0} />).lastFrame() ?? '';
 	t.regex(all, /Peers — 2\/3 alive/);
-	t.regex(all, /bakery-door +bakery +127\.0\.0\.1:4001 +dead +3 6\.1s/);
+	t.regex(all, /bakery-door +sensor +bakery +127\.0\.0\.1:4001 +dead +3 6\.1s/);
+	t.regex(all, /ops +observer +all areas/);
 	const filtered = render(<PeersPane peers={peers} focused theme={dark} height={10} width={110} filter="dead" filtering={false} sort="id" selected={0} />).lastFrame() ?? '';
 	t.true(filtered.includes('bakery-door'));
 	t.false(filtered.includes('north-entrance'));
@@ -118,4 +120,39 @@ test('below 80x24 the console says so instead of drawing', (t) => {
 
 test('an unknown theme is a clear error', async (t) => {
 	await t.throwsAsync(loadTheme('neon', {}), { instanceOf: ThemeError, message: /theme "neon": no such theme/ });
+});
+
+test('logs follow the tail, and scrolled back show older lines and say so', (t) => {
+	const lines = Array.from({ length: 30 }, (_, index) => `line ${index + 1}`);
+	const following = render(<LogsPane title="Log" lines={lines} focused theme={dark} height={6} width={60} />).lastFrame() ?? '';
+	t.regex(following, /Log — following/);
+	t.regex(following, /line 30/);
+	t.notRegex(following, /line 25\b/);
+	const back = render(<LogsPane title="Log" lines={lines} focused theme={dark} height={6} width={60} scroll={10} />).lastFrame() ?? '';
+	t.regex(back, /scrolled back 10 lines/);
+	t.regex(back, /line 20/);
+	t.notRegex(back, /line 30/);
+});
+
+test('/ then typing filters the peers, and Esc clears the filter', async (t) => {
+	const app = render(<ConsoleApp data={data} theme={dark} columns={140} rows={45} />);
+	for (const key of ['/', 'b', 'a', 'k']) {
+		app.stdin.write(key);
+		await tick();
+	}
+	const filtered = await frameMatching(app, /filter \/bak/);
+	t.regex(filtered, /filter \/bak/);
+	t.true(filtered.includes('bakery-door') && !filtered.includes('north-entrance'));
+	app.stdin.write('\u001B');
+	const cleared = await frameMatching(app, /north-entrance/);
+	t.true(cleared.includes('north-entrance'));
+	app.unmount();
+});
+
+test('scrolling the logs pane with the arrows and f to follow again', (t) => {
+	let state = reduce(initialState, { type: 'scroll-logs', by: 5, lines: 30 });
+	t.is(state.logScroll, 5);
+	state = reduce(state, { type: 'scroll-logs', by: 100, lines: 30 });
+	t.is(state.logScroll, 29, 'never past the first line');
+	t.is(reduce(state, { type: 'follow-logs' }).logScroll, 0);
 });

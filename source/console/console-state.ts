@@ -17,9 +17,11 @@ export interface ConsoleState {
 	readonly sort: PeerSort;
 	/** The selected row of the peers pane (the sensor the demo's keys act on). */
 	readonly selected: number;
+	/** Lines scrolled back from the end of the logs; 0 follows the tail as it grows. */
+	readonly logScroll: number;
 }
 
-export const initialState: ConsoleState = { focus: 'occupancy', help: false, filtering: false, filter: '', sort: 'id', selected: 0 };
+export const initialState: ConsoleState = { focus: 'occupancy', help: false, filtering: false, filter: '', sort: 'id', selected: 0, logScroll: 0 };
 
 export type ConsoleAction =
 	| { readonly type: 'focus-next' }
@@ -31,7 +33,10 @@ export type ConsoleAction =
 	| { readonly type: 'filter-backspace' }
 	| { readonly type: 'end-filter'; readonly keep: boolean }
 	| { readonly type: 'cycle-sort' }
-	| { readonly type: 'select'; readonly by: number; readonly rows: number };
+	| { readonly type: 'select'; readonly by: number; readonly rows: number }
+	/** Scrolls the logs back (positive) or forward; `lines` is how many there are. */
+	| { readonly type: 'scroll-logs'; readonly by: number; readonly lines: number }
+	| { readonly type: 'follow-logs' };
 
 export function reduce(state: ConsoleState, action: ConsoleAction): ConsoleState {
 	switch (action.type) {
@@ -55,6 +60,10 @@ export function reduce(state: ConsoleState, action: ConsoleAction): ConsoleState
 			return { ...state, sort: PEER_SORTS[(PEER_SORTS.indexOf(state.sort) + 1) % PEER_SORTS.length]! };
 		case 'select':
 			return { ...state, selected: Math.max(0, Math.min(action.rows - 1, state.selected + action.by)) };
+		case 'scroll-logs':
+			return { ...state, logScroll: Math.max(0, Math.min(action.lines - 1, state.logScroll + action.by)) };
+		case 'follow-logs':
+			return { ...state, logScroll: 0 };
 		default: {
 			const exhaustive: never = action;
 			return exhaustive;

@@ -51,7 +51,7 @@ const FOOTER: Record<Pane, string> = {
 	peers: '↑↓ select · / filter · s sort · Enter logs · k kill · r restart · p partition · e/x inject',
 	saved: 'Tab next pane · ? help · q quit',
 	recovery: 'k kill and r restart a peer (in Peers) to see recoveries',
-	logs: 'Enter in Peers picks whose log the right pane follows',
+	logs: '↑↓ PgUp PgDn scroll back · f follow the tail · Enter in Peers picks the right pane',
 };
 
 /** One line, never wrapped: who this is on the left, the simulation's figures on the right if they fit. */
@@ -111,6 +111,11 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, onComm
 		if (key.leftArrow) return dispatch({ type: 'focus-previous' });
 		if (input === '/') return dispatch({ type: 'start-filter' });
 		if (input === 's') return dispatch({ type: 'cycle-sort' });
+		if ((key.upArrow || key.downArrow || key.pageUp || key.pageDown) && state.focus === 'logs') {
+			const step = key.pageUp || key.pageDown ? 10 : 1;
+			return dispatch({ type: 'scroll-logs', by: key.upArrow || key.pageUp ? step : -step, lines: data.logs.length });
+		}
+		if (input === 'f' && state.focus === 'logs') return dispatch({ type: 'follow-logs' });
 		if (key.upArrow || key.downArrow) return dispatch({ type: 'select', by: key.upArrow ? -1 : 1, rows: peers.length });
 		if (key.return && selectedPeer) return setFollowed(selectedPeer.id);
 		if (!onCommand) return;
@@ -155,7 +160,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, onComm
 					</Box>
 					<Box>
 						<Box width={left}>
-							<LogsPane title="Log — network" lines={data.logs} focused={state.focus === 'logs'} theme={theme} height={bottom} width={left} />
+							<LogsPane title="Log — this process" lines={data.logs} focused={state.focus === 'logs'} theme={theme} height={bottom} width={left} scroll={state.logScroll} />
 						</Box>
 						<Box width={right}>
 							<LogsPane title={`Log — ${followedLog ?? 'select a peer'}`} lines={followedLog && peerLog ? peerLog(followedLog) : []} focused={false} theme={theme} height={bottom} width={right} />

@@ -10,7 +10,8 @@ export interface Props {
 export const KEYS: readonly (readonly [string, string, boolean])[] = [
 	['Tab / Shift-Tab', 'focus the next / previous pane', false],
 	['← →', 'focus the previous / next pane', false],
-	['↑ ↓', 'select a peer (in Peers)', false],
+	['↑ ↓', 'select a peer (in Peers); scroll (in Logs)', false],
+	['PgUp / PgDn, f', 'scroll the log by 10; f follows its tail again', false],
 	['/', 'filter peers; Enter keeps the filter, Esc clears it', false],
 	['s', 'sort peers by id, status, area', false],
 	['Enter', 'show the selected peer in the second log pane', false],

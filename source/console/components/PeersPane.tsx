@@ -29,6 +29,7 @@ export function visiblePeers(peers: readonly PeerRow[], filter: string, sort: Pe
 export default function PeersPane({ peers, focused, theme, height, filter, filtering, sort, selected, width }: Props) {
 	// The address column only when there is room for it: identity and health come first.
 	const withAddress = width >= 100;
+	const withRole = width >= 90;
 	const withTraffic = width >= 66;
 	const rows = visiblePeers(peers, filter, sort);
 	const room = Math.max(1, height - 4);
@@ -37,7 +38,7 @@ export default function PeersPane({ peers, focused, theme, height, filter, filte
 	return (
 		<Pane title={title} focused={focused} theme={theme} height={height}>
 			<Text color={paint(theme, 'dim')} wrap="truncate">
-				{'id'.padEnd(23) + 'area'.padEnd(12) + (withAddress ? 'address'.padEnd(17) : '') + 'status '.padEnd(8) + 'inc'.padStart(3) + ' heard'.padEnd(7) + (withTraffic ? 'in/out'.padStart(11) : '')}
+				{'id'.padEnd(23) + (withRole ? 'role'.padEnd(9) : '') + 'area'.padEnd(12) + (withAddress ? 'address'.padEnd(17) : '') + 'status '.padEnd(8) + 'inc'.padStart(3) + ' heard'.padEnd(7) + (withTraffic ? 'in/out'.padStart(11) : '')}
 			</Text>
 			{rows.slice(first, first + room).map((peer, index) => {
 				const chosen = focused && first + index === selected;
@@ -45,6 +46,7 @@ export default function PeersPane({ peers, focused, theme, height, filter, filte
 					<Text key={peer.id} wrap="truncate">
 						<Text inverse={chosen}>
 							{peer.id.slice(0, 22).padEnd(23)}
+							{withRole ? peer.role.padEnd(9) : ''}
 							{peer.area.slice(0, 11).padEnd(12)}
 							{withAddress ? peer.address.padEnd(17) : ''}
 						</Text>
