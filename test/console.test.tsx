@@ -156,3 +156,17 @@ test('scrolling the logs pane with the arrows and f to follow again', (t) => {
 	t.is(state.logScroll, 29, 'never past the first line');
 	t.is(reduce(state, { type: 'follow-logs' }).logScroll, 0);
 });
+
+test('Enter on a peer shows its own view of its areas, with its permits; Esc goes back', async (t) => {
+	const view = [{ id: 'bakery', kind: 'store' as const, name: 'Bakery', parent: 'ground', capacity: 8, occupancy: 7, staff: 1, refused: 12, permits: 1 }];
+	const app = render(<ConsoleApp data={data} theme={dark} columns={160} rows={45} viewOf={(id) => (id === 'bakery-door' ? view : null)} onCommand={() => {}} />);
+	app.stdin.write('\t'); // Peers; bakery-door is the first row
+	await tick();
+	app.stdin.write('\r');
+	const seen = await frameMatching(app, /as bakery-door sees it/);
+	t.regex(seen, /as bakery-door sees it/);
+	t.regex(seen, /Bakery .* 7\/8 .* permits 1/);
+	app.stdin.write('\u001B');
+	t.notRegex(await frameMatching(app, /Riverside .*50\/100/), /sees it/);
+	app.unmount();
+});

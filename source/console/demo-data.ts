@@ -1,6 +1,6 @@
 import type { Demo } from '../simulation/demo.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
-import type { ConsoleData, PeerRow, RecoveryRow } from './console-data.js';
+import type { AreaRow, ConsoleData, PeerRow, RecoveryRow } from './console-data.js';
 import type { ConsoleSource } from './run-console.js';
 import { RateHistory } from './rate-history.js';
 
@@ -58,6 +58,16 @@ export class DemoData implements ConsoleSource {
 			logs: demo.log,
 			simulation: { paused: demo.paused, rate: demo.rate, population: demo.crowd.population, violations: demo.crowd.violations, admitted: demo.admitted, refused: demo.refused },
 		};
+	}
+
+	viewOf(id: string): readonly AreaRow[] | null {
+		const peer = this.demo.peers.get(id);
+		if (!peer || this.demo.down.has(id)) return null;
+		return [...peer.counter.areas].map((area) => {
+			const ledger = peer.counter.ledger(area)!;
+			const info = this.demo.options.mall.areas.get(area)!;
+			return { id: area, kind: info.kind, name: info.name, parent: info.parent, capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), refused: ledger.refused(), permits: peer.counter.permits(area) };
+		});
 	}
 
 	peerLog(id: string): readonly string[] {

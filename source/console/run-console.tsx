@@ -1,7 +1,7 @@
 import { render, useStdout } from 'ink';
 import { useEffect, useMemo, useState } from 'react';
 import ConsoleApp, { layoutFor, type DemoCommand } from './components/ConsoleApp.js';
-import type { ConsoleData } from './console-data.js';
+import type { AreaRow, ConsoleData } from './console-data.js';
 import { OffscreenChart } from './offscreen-chart.js';
 import type { Theme } from './theme.js';
 
@@ -13,6 +13,8 @@ export interface ConsoleSource {
 	read(): ConsoleData;
 	/** The log lines of one member, for the second log pane. */
 	peerLog?(id: string): readonly string[];
+	/** One sensor's own view of its areas, with its permits (the demo, where every peer is at hand). */
+	viewOf?(id: string): readonly AreaRow[] | null;
 	/** The demo's simulation keys; returns the footer's line about what was done. */
 	perform?(command: DemoCommand): Promise<string>;
 }
@@ -43,6 +45,7 @@ function Live({ source, theme }: { readonly source: ConsoleSource; readonly them
 			columns={size.columns}
 			rows={size.rows}
 			peerLog={source.peerLog ? (id) => source.peerLog!(id) : undefined}
+			viewOf={source.viewOf ? (id) => source.viewOf!(id) : undefined}
 			notice={notice}
 			chart={chart?.draw(data.saved.history)}
 			onCommand={perform ? (command) => void perform(command).then(setNotice, (error: Error) => setNotice(`failed: ${error.message}`)) : undefined}

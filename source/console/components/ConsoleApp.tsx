@@ -1,6 +1,6 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useReducer, useRef, useState } from 'react';
-import type { ConsoleData } from '../console-data.js';
+import type { AreaRow, ConsoleData } from '../console-data.js';
 import { initialState, reduce, type ConsoleAction, type ConsoleState, type Pane } from '../console-state.js';
 import { paint, type Theme } from '../theme.js';
 import HelpOverlay from './HelpOverlay.js';
@@ -25,6 +25,8 @@ export interface Props {
 	readonly rows: number;
 	/** The log lines of one peer, for the second log pane. */
 	readonly peerLog?: (id: string) => readonly string[];
+	/** A sensor's own view of its areas (Enter on it in Peers shows it in Occupancy; Esc goes back). */
+	readonly viewOf?: ((id: string) => readonly AreaRow[] | null) | undefined;
 	/** Present in the demo: the simulation keys. */
 	readonly onCommand?: (command: DemoCommand) => void;
 	/** A line about the last command, shown in the footer. */
@@ -48,7 +50,7 @@ export const MIN_ROWS = 24;
 
 const FOOTER: Record<Pane, string> = {
 	occupancy: 'Tab next pane · ? help · q quit',
-	peers: '↑↓ select · / filter · s sort · Enter logs · k kill · r restart · p partition · e/x inject',
+	peers: '↑↓ select · / filter · s sort · Enter its view · Esc back · k kill · r restart · p partition · e/x inject',
 	saved: 'Tab next pane · ? help · q quit',
 	recovery: 'k kill and r restart a peer (in Peers) to see recoveries',
 	logs: '↑↓ PgUp PgDn scroll back · f follow the tail · Enter in Peers picks the right pane',
@@ -72,7 +74,7 @@ function headerLine({ header, simulation }: ConsoleData, columns: number, theme:
 }
 
 /** The operator console: header, occupancy, peers, saved datagrams, recovery, logs, footer. */
-export default function ConsoleApp({ data, theme, columns, rows, peerLog, onCommand, notice, chart }: Props) {
+export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf, onCommand, notice, chart }: Props) {
 	// The state lives in a ref as well, so that keys arriving together (a paste, a script)
 	// each see the state the previous one left, not the last render's.
 	const current = useRef<ConsoleState>(initialState);
@@ -105,6 +107,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, onComm
 			return;
 		}
 		if (input === 'q') return exit();
+		if (key.escape) return setFollowed(null);
 		if (input === '?') return dispatch({ type: 'toggle-help' });
 		if (key.tab) return dispatch({ type: key.shift ? 'focus-previous' : 'focus-next' });
 		if (key.rightArrow) return dispatch({ type: 'focus-next' });
@@ -134,6 +137,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, onComm
 	}
 	const { top, middle, bottom, left, right } = layoutFor(columns, rows);
 	const followedLog = followed ?? sensor;
+	const peerView = followed && viewOf ? viewOf(followed) : null;
 
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
@@ -144,7 +148,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, onComm
 				<>
 					<Box>
 						<Box width={left}>
-							<OccupancyPane areas={data.areas} focused={state.focus === 'occupancy'} theme={theme} height={top} width={left} />
+							<OccupancyPane areas={peerView ?? data.areas} viewedBy={peerView ? followed : null} focused={state.focus === 'occupancy'} theme={theme} height={top} width={left} />
 						</Box>
 						<Box width={right}>
 							<PeersPane peers={data.peers} focused={state.focus === 'peers'} theme={theme} height={top} filter={state.filter} filtering={state.filtering} sort={state.sort} selected={state.selected} width={right} />

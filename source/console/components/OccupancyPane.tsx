@@ -10,6 +10,8 @@ export interface Props {
 	readonly theme: Theme;
 	readonly height: number;
 	readonly width: number;
+	/** Set when showing one sensor's own view (its areas and permits) instead of the observer's. */
+	readonly viewedBy?: string | null;
 }
 
 const LEVEL_WORD = { ok: '', warn: ' NEAR', danger: ' FULL' } as const;
@@ -18,10 +20,11 @@ const LEVEL_WORD = { ok: '', warn: ' NEAR', danger: ' FULL' } as const;
 /** Columns beside the bar: name 18, " 150/150 " 10, " staff  18" 10, " refused   197" 14, " FULL" 5, borders 4. */
 const BESIDE_BAR = 61;
 
-export default function OccupancyPane({ areas, focused, theme, height, width }: Props) {
+export default function OccupancyPane({ areas, focused, theme, height, width, viewedBy = null }: Props) {
 	// Narrow (an 80-column terminal): staff and refusals give way to the bar.
 	const narrow = width < BESIDE_BAR + 10;
-	const barWidth = Math.max(6, width - (narrow ? BESIDE_BAR - 24 : BESIDE_BAR));
+	const permitsWidth = areas.some((area) => area.permits !== undefined) ? 12 : 0;
+	const barWidth = Math.max(6, width - permitsWidth - (narrow ? BESIDE_BAR - 24 : BESIDE_BAR));
 	const ordered: AreaRow[] = [];
 	for (const area of areas.filter((row) => row.kind !== 'store')) {
 		ordered.push(area);
@@ -32,7 +35,12 @@ export default function OccupancyPane({ areas, focused, theme, height, width }: 
 	const room = Math.max(1, height - 3);
 	const rows = ordered.length > room ? ordered.slice(0, room - 1) : ordered;
 	return (
-		<Pane title={`Occupancy — ${areas.filter((area) => levelOf(area.occupancy, area.capacity) === 'danger').length} full`} focused={focused} theme={theme} height={height}>
+		<Pane
+			title={`Occupancy — ${areas.filter((area) => levelOf(area.occupancy, area.capacity) === 'danger').length} full${viewedBy ? ` — as ${viewedBy} sees it (Esc: the whole mall)` : ''}`}
+			focused={focused}
+			theme={theme}
+			height={height}
+		>
 			{rows.map((area) => {
 				const level = levelOf(area.occupancy, area.capacity);
 				const indent = area.kind === 'store' ? '   ' : area.kind === 'floor' ? ' ' : '';
