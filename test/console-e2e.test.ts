@@ -34,7 +34,7 @@ run('the demo console in a terminal: panes, live numbers, help, kill, quit', asy
 		}
 	});
 	tmux('new-session', '-d', '-s', 'demo', '-x', '140', '-y', '45', `cd ${ROOT} && ${process.execPath} ${BINARY} demo; echo "footfall exited $?"; sleep 60`);
-	const first = await until('the panes', (text) => ['Occupancy', 'Peers', 'Saved by hierarchy filtering', 'Recovery', 'Log — network'].every((title) => text.includes(title)), 30_000);
+	const first = await until('the panes', (text) => ['Occupancy', 'Peers', 'Saved by hierarchy filtering', 'Recovery', 'Log — this process'].every((title) => text.includes(title)), 30_000);
 	t.pass('all pane titles shown');
 	const sent = (text: string) => /sent ([\d,]+) ·/.exec(text)?.[1];
 	const later = await until('numbers changing', (text) => sent(text) !== undefined && sent(text) !== sent(first), 10_000);

@@ -202,7 +202,11 @@ export class SensorPeer {
 		if (attempt.kind === 'admitted') {
 			this.admitted++;
 			// The gate turns green only once the admission is on disk.
-			void this.#save().then(() => pending.resolve({ type, admitted: true, person, delta: Object.fromEntries(attempt.delta) }));
+			void this.#save().then(
+				() => pending.resolve({ type, admitted: true, person, delta: Object.fromEntries(attempt.delta) }),
+				// Not on disk, so the gate stays red; the permit stays spent (conservative).
+				() => this.#refuse(pending, 'stopped', null),
+			);
 			return true;
 		}
 		if (attempt.kind === 'refused') {
@@ -227,7 +231,7 @@ export class SensorPeer {
 		this.refused++;
 		if (area !== null && (reason === 'full' || reason === 'no-permit')) {
 			this.counter.recordRefusal(area);
-			void this.#save();
+			void this.#save().catch(() => {});
 		}
 		pending.resolve({
 			type: pending.direction === 'enter' ? 'entry' : 'exit',
@@ -329,7 +333,7 @@ export class SensorPeer {
 				}
 				const lent = this.counter.give(area, sensorId(sender.sensor), loanSize(this.counter.permits(area), message.want));
 				// The loan reaches the borrower in our row, sent once the row is on disk.
-				if (lent > 0) void this.#save(true);
+				if (lent > 0) void this.#save(true).catch(() => {});
 				else this.node.send(sender.id, { type: 'permit-denied', area });
 				this.node.link.traffic.countUnicast();
 				return;
@@ -375,7 +379,16 @@ export class SensorPeer {
 	async #saveAreas(areas: readonly AreaId[], now = false): Promise<void> {
 		if (areas.length === 0) return;
 		const rows = areas.map((area) => [area, this.counter.ownRow(area)] as const);
-		if (this.journal) await this.journal.write(rows);
+		if (this.journal) {
+			try {
+				await this.journal.write(rows);
+			} catch (error) {
+				// A peer that cannot make its decisions durable must stop making them.
+				this.node.options.events({ type: 'error', message: `the log cannot be written (${(error as Error).message}); this peer stops deciding` });
+				void this.crash();
+				throw error;
+			}
+		}
 		for (const [area, row] of rows) {
 			const previous = this.#persisted.get(area);
 			this.#persisted.set(area, previous ? mergeRows(previous, row) : row);
@@ -447,7 +460,7 @@ export class SensorPeer {
 			const gift = rebalanceGift(ledger, this.sensor, admitting, meter.demand());
 			if (gift && this.counter.give(area, gift.to, gift.count) > 0) gave = true;
 		}
-		if (gave) void this.#save(true);
+		if (gave) void this.#save(true).catch(() => {});
 	}
 
 	describe(): string {

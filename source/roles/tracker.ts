@@ -121,7 +121,8 @@ export class Tracker {
 				this.#onClear(frame.value.body, from);
 				return;
 			case 'handshake':
-				void this.#onLogin(frame.value, from);
+				// Nothing that arrives may crash the tracker: an unexpected failure is reported and the login dropped.
+				this.#onLogin(frame.value, from).catch((error: Error) => this.options.events({ type: 'error', message: `login from ${formatAddress(from)} failed: ${error.message}` }));
 				return;
 			case 'member': {
 				const accepted = this.link.accept(frame.value);

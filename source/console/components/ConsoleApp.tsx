@@ -62,11 +62,14 @@ function headerLine({ header, simulation }: ConsoleData, columns: number, theme:
 	const right = simulation
 		? `${simulation.paused ? 'PAUSED' : `${simulation.rate}/s`} · ${simulation.population} inside · ${simulation.admitted} in · ${simulation.refused} refused · ${simulation.violations} violations `
 		: '';
-	const gap = columns - left.length - right.length;
+	// The simulation's figures (violations above all) matter more than the end of the identity line.
+	const room = Math.max(20, columns - right.length - 1);
+	const shown = left.length > room ? `${left.slice(0, room - 1)}…` : left;
+	const gap = columns - shown.length - right.length;
 	return (
 		<>
 			<Text bold color={paint(theme, header.trackerUp ? 'accent' : 'danger')}>
-				{left}
+				{shown}
 			</Text>
 			{gap >= 1 ? <Text color={paint(theme, simulation && simulation.violations > 0 ? 'danger' : 'dim')}>{' '.repeat(gap) + right}</Text> : null}
 		</>
