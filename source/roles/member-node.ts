@@ -15,7 +15,7 @@ import { Liveness } from '../network/liveness.js';
 import { decodeBody } from '../protocol/codec.js';
 import { clearMessage } from '../protocol/messages.js';
 import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
-import { exportIdentity, type Identity } from '../security/keys.js';
+import type { Identity } from '../security/keys.js';
 import type { EventSink } from './events.js';
 
 export interface MemberOptions {
@@ -422,9 +422,6 @@ export class MemberNode {
 		await this.options.transport.close();
 	}
 
-	exportIdentity(): { sign: string; agree: string } {
-		return exportIdentity(this.options.identity);
-	}
 }
 
 /** The tracker's clear "log in again": it does not know our epoch (it restarted). */

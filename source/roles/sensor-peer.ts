@@ -5,7 +5,6 @@ import { DemandMeter } from '../counting/demand-meter.js';
 import { loanSize, rebalanceGift } from '../counting/rebalance.js';
 import { SensorCounter, type Direction, type Person, type RefusalReason } from '../counting/sensor-counter.js';
 import { Router } from '../network/routing.js';
-import { formatAddress } from '../network/address.js';
 import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
 import { rowFromWire, rowToWire } from '../protocol/wire-row.js';
 import { MemberNode, type MemberOptions } from './member-node.js';
@@ -461,10 +460,6 @@ export class SensorPeer {
 			if (gift && this.counter.give(area, gift.to, gift.count) > 0) gave = true;
 		}
 		if (gave) void this.#save(true).catch(() => {});
-	}
-
-	describe(): string {
-		return `${this.sensor} (${this.node.self.id}) at ${formatAddress(this.node.address)}`;
 	}
 
 	/** Leaves cleanly: pending moves are refused, the tracker is told. */
