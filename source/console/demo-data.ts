@@ -85,6 +85,7 @@ export class DemoData implements ConsoleSource {
 				demo.rate = Math.max(1, Math.round(command.by > 0 ? demo.rate * RATE_STEP : demo.rate / RATE_STEP));
 				return `rate ${demo.rate} moves/s`;
 			case 'inject':
+				if (command.sensor === null) return 'select a sensor in Peers first';
 				return `${command.direction} at ${command.sensor}: ${await demo.inject(command.sensor, command.direction)}`;
 			case 'kill':
 				return (await demo.kill(command.sensor)) ? `killed ${command.sensor}` : `${command.sensor} is already down`;

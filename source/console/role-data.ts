@@ -5,6 +5,7 @@ import type { Tracker } from '../roles/tracker.js';
 import type { RoleEvent } from '../roles/events.js';
 import type { ConsoleData, PeerRow, RecoveryRow } from './console-data.js';
 import type { ConsoleSource } from './run-console.js';
+import type { DemoCommand } from './components/ConsoleApp.js';
 import { RateHistory } from './rate-history.js';
 
 /** Keeps a role's events as log lines for the console (headless, they are printed instead). */
@@ -91,14 +92,22 @@ export class PeerData implements ConsoleSource {
 
 	constructor(readonly peer: SensorPeer, readonly log: EventLog) {}
 
+	/** On a peer's own console, e and x move a person through this sensor; nothing else applies. */
+	async perform(command: DemoCommand): Promise<string> {
+		if (command.type !== 'inject') return 'only e and x act on a peer console; the demo has the rest';
+		const answer = await this.peer.move(command.direction, 'visitor');
+		this.log.sink(answer);
+		return answer.admitted ? `${command.direction}: admitted` : `${command.direction}: refused, ${answer.detail}`;
+	}
+
 	read(): ConsoleData {
 		const now = performance.now();
 		const { peer } = this;
 		const node = peer.node;
 		const traffic = node.traffic;
 		this.#restarts.update(node);
-		const last = [...this.log.events].reverse().find((event) => event.type === 'entry' || event.type === 'exit');
-		const gate = last === undefined ? 'gate idle' : last['admitted'] === true ? 'gate GREEN' : `gate RED (${String(last['reason'])})`;
+		const last = peer.lastAnswer;
+		const gate = last === null ? 'gate idle' : last.admitted ? 'gate GREEN' : `gate RED (${last.reason})`;
 		const own: RecoveryRow[] = this.log.events
 			.filter((event) => event.type === 'recovery')
 			.map((event) => ({ peer: String(event['sensor']), incarnation: Number(event['incarnation']), replayed: Number(event['replayed']), ms: Number(event['ms']), fetched: Number(event['fetched']), tornTail: event['tornTail'] === true }));

@@ -62,6 +62,8 @@ export class SensorPeer {
 	readonly #cancels: (() => void)[] = [];
 	admitted = 0;
 	refused = 0;
+	/** The last decision at the gate: what its light shows. */
+	lastAnswer: MoveAnswer | null = null;
 	/** Resolves when the peer stops deciding: closed, crashed, or replaced by another process. */
 	readonly stopped: Promise<void>;
 	#markStopped: () => void = () => {};
@@ -165,7 +167,11 @@ export class SensorPeer {
 	/** Moves one person through the sensor; resolves once decided (at once, or within the loan wait). */
 	move(direction: Direction, person: Person): Promise<MoveAnswer> {
 		const now = this.node.options.clock.now();
-		return new Promise((resolve) => {
+		return new Promise((settle) => {
+			const resolve = (answer: MoveAnswer): void => {
+				this.lastAnswer = answer;
+				settle(answer);
+			};
 			const pending: Pending = { direction, person, deadline: now + this.node.options.timings.borrowWaitMs, resolve };
 			if (!this.#running) this.#refuse(pending, 'stopped', null);
 			else if (!this.#try(pending)) this.#pending.push(pending);

@@ -14,7 +14,8 @@ import SavedPane from './SavedPane.js';
 export type DemoCommand =
 	| { readonly type: 'pause' }
 	| { readonly type: 'rate'; readonly by: 1 | -1 }
-	| { readonly type: 'inject'; readonly sensor: string; readonly direction: 'enter' | 'exit' }
+	/** At the selected sensor (the demo), or at this peer itself (a peer's own console: sensor null). */
+	| { readonly type: 'inject'; readonly sensor: string | null; readonly direction: 'enter' | 'exit' }
 	| { readonly type: 'kill' | 'restart' | 'partition'; readonly sensor: string }
 	| { readonly type: 'loss' };
 
@@ -129,7 +130,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 		else if (input === '+' || input === '=') onCommand({ type: 'rate', by: 1 });
 		else if (input === '-') onCommand({ type: 'rate', by: -1 });
 		else if (input === 'l') onCommand({ type: 'loss' });
-		else if (sensor && (input === 'e' || input === 'x')) onCommand({ type: 'inject', sensor, direction: input === 'e' ? 'enter' : 'exit' });
+		else if (input === 'e' || input === 'x') onCommand({ type: 'inject', sensor: sensor ?? null, direction: input === 'e' ? 'enter' : 'exit' });
 		else if (sensor && input === 'k') onCommand({ type: 'kill', sensor });
 		else if (sensor && input === 'r') onCommand({ type: 'restart', sensor });
 		else if (sensor && input === 'p') onCommand({ type: 'partition', sensor });
@@ -146,7 +147,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 		<Box flexDirection="column" width={columns} height={rows}>
 			<Text wrap="truncate">{headerLine(data, columns, theme)}</Text>
 			{state.help ? (
-				<HelpOverlay theme={theme} demo={onCommand !== undefined} />
+				<HelpOverlay theme={theme} demo={data.simulation !== null} />
 			) : (
 				<>
 					<Box>

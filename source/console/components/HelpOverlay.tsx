@@ -20,7 +20,7 @@ export const KEYS: readonly (readonly [string, string, boolean])[] = [
 	['q, Ctrl-C', 'quit (the demo prints its summary)', false],
 	['space', 'pause / resume traffic', true],
 	['+ / -', 'traffic rate up / down', true],
-	['e / x', 'inject an entry / exit at the selected sensor', true],
+	['e / x', "inject an entry / exit at the selected sensor (on a peer's own console: at that peer)", false],
 	['k', 'kill the selected peer, as abruptly as kill -9', true],
 	['r', 'restart the selected peer', true],
 	['p', 'partition the selected peer from the rest / heal', true],

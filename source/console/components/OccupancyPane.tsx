@@ -22,8 +22,8 @@ const BESIDE_BAR = 61;
 
 export default function OccupancyPane({ areas, focused, theme, height, width, viewedBy = null }: Props) {
 	// Narrow (an 80-column terminal): staff and refusals give way to the bar.
-	const narrow = width < BESIDE_BAR + 10;
 	const permitsWidth = areas.some((area) => area.permits !== undefined) ? 12 : 0;
+	const narrow = width < BESIDE_BAR + permitsWidth + 10;
 	const barWidth = Math.max(6, width - permitsWidth - (narrow ? BESIDE_BAR - 24 : BESIDE_BAR));
 	const ordered: AreaRow[] = [];
 	for (const area of areas.filter((row) => row.kind !== 'store')) {
