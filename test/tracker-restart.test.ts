@@ -1,0 +1,70 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FootfallProcess, ROOT } from './helpers/footfall-process.js';
+
+/**
+ * The tracker killed (kill -9) and restarted on the same address and data directory:
+ * peers that pinned its key keep counting while it is down, then log in again on the new
+ * epoch by themselves, and no count changes.
+ */
+test('the tracker killed and restarted: counting goes on, peers re-authenticate on the new epoch, counts unchanged', async (t) => {
+	t.timeout(90_000);
+	const work = mkdtempSync(join(tmpdir(), 'footfall-tracker-'));
+	const children: FootfallProcess[] = [];
+	t.teardown(async () => {
+		for (const child of children) child.stop();
+		await Promise.all(children.map((child) => child.exited));
+		rmSync(work, { recursive: true, force: true });
+	});
+	const passwords = JSON.parse(readFileSync(join(ROOT, 'fixtures/malls/demo.passwords.json'), 'utf8')) as Record<string, string>;
+	const start = (args: string[]) => {
+		const child = new FootfallProcess([...args, '--headless']);
+		children.push(child);
+		return child;
+	};
+	const trackerArgs = (listen: string) => ['tracker', '--fixture', join(ROOT, 'fixtures/malls/demo.json'), '--listen', listen, '--data', join(work, 'tracker')];
+	let tracker = start(trackerArgs('127.0.0.1:0'));
+	const ready = await tracker.ready();
+	const address = String(ready.listen);
+	const key = String(ready.key);
+	const member = (user: string) => {
+		const file = join(work, `${user}.password`);
+		writeFileSync(file, `${passwords[user]}\n`);
+		return start(['peer', '--tracker', address, '--tracker-key', key, '--user', user, '--password-file', file]);
+	};
+	const front = member('fashion-door');
+	const side = member('fashion-side-door');
+	await Promise.all([front.ready(), side.ready()]);
+	const occupancy = async (peer: FootfallProcess) => ((await peer.command('status', 'status')).areas as Record<string, { occupancy: number }>).fashion!.occupancy;
+	const epochOf = async (peer: FootfallProcess) => Number((await peer.command('status', 'status')).epoch);
+	t.true((await front.command('enter', 'entry')).admitted === true);
+
+	tracker.child.kill('SIGKILL');
+	await tracker.exited;
+	// Down: the sensors still decide and tell each other.
+	t.true((await side.command('enter', 'entry')).admitted === true);
+	const oldEpoch = Number(ready.epoch);
+
+	tracker = start(trackerArgs(address));
+	const again = await tracker.ready();
+	t.is(again.key, key, 'same keys from its data directory, so the pinned key still holds');
+	t.not(Number(again.epoch), oldEpoch, 'a restart is a new epoch');
+	t.is(again.knownMembers, 2, 'it remembers the members it had');
+	await Promise.all(
+		[front, side].map((peer) => peer.waitFor((line) => line.type === 'rejoined' && line.epoch === again.epoch, 20_000, 'rejoined on the new epoch')),
+	);
+	t.is(await epochOf(front), Number(again.epoch));
+	// Rows cross within an anti-entropy round; poll the doors' own answers, bounded.
+	const deadline = Date.now() + 10_000;
+	let counts = [await occupancy(front), await occupancy(side)];
+	while (counts.some((count) => count !== 2) && Date.now() < deadline) {
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		counts = [await occupancy(front), await occupancy(side)];
+	}
+	t.deepEqual(counts, [2, 2], 'both doors count 2, as before the restart');
+	t.true((await front.command('enter', 'entry')).admitted === true, 'counting on the new epoch');
+	const rejoin = front.lines.find((line) => line.type === 'rejoined');
+	t.true(Number(rejoin?.incarnation) >= 2, 'a new login is a new incarnation');
+});
