@@ -90,15 +90,16 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 	const state = current.current;
 	const [followed, setFollowed] = useState<string | null>(null);
 	const { exit } = useApp();
-	const peers = visiblePeers(data.peers, state.filter, state.sort);
-	const selectedPeer = peers[state.selected];
-	const sensor = selectedPeer?.role === 'sensor' ? selectedPeer.id : undefined;
+	const selectedSensor = (from: ConsoleState): string | undefined => {
+		const chosen = visiblePeers(data.peers, from.filter, from.sort)[from.selected];
+		return chosen?.role === 'sensor' ? chosen.id : undefined;
+	};
 
 	useInput((input, key) => {
 		const state = current.current;
-		const chosen = peers[state.selected];
-		const sensor = chosen?.role === 'sensor' ? chosen.id : undefined;
-		const selectedPeer = chosen;
+		const visible = visiblePeers(data.peers, state.filter, state.sort);
+		const selectedPeer = visible[state.selected];
+		const sensor = selectedSensor(state);
 		if (state.filtering) {
 			if (key.return || key.escape) dispatch({ type: 'end-filter', keep: key.return });
 			else if (key.backspace || key.delete) dispatch({ type: 'filter-backspace' });
@@ -123,7 +124,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 			return dispatch({ type: 'scroll-logs', by: key.upArrow || key.pageUp ? step : -step, lines: data.logs.length });
 		}
 		if (input === 'f' && state.focus === 'logs') return dispatch({ type: 'follow-logs' });
-		if (key.upArrow || key.downArrow) return dispatch({ type: 'select', by: key.upArrow ? -1 : 1, rows: peers.length });
+		if (key.upArrow || key.downArrow) return dispatch({ type: 'select', by: key.upArrow ? -1 : 1, rows: visible.length });
 		if (key.return && selectedPeer) return setFollowed(selectedPeer.id);
 		if (!onCommand) return;
 		if (input === ' ') onCommand({ type: 'pause' });
@@ -140,7 +141,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 		return <Text color={paint(theme, 'warn')}>{`The console needs at least ${MIN_COLUMNS}x${MIN_ROWS}; this terminal is ${columns}x${rows}. Enlarge it, or press q.`}</Text>;
 	}
 	const { top, middle, bottom, left, right } = layoutFor(columns, rows);
-	const followedLog = followed ?? sensor;
+	const followedLog = followed ?? selectedSensor(state);
 	const peerView = followed && viewOf ? viewOf(followed) : null;
 
 	return (
