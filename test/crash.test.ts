@@ -1,8 +1,6 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FootfallProcess, ROOT } from './helpers/footfall-process.js';
+import { ProcessCluster } from './helpers/process-cluster.js';
 import { seededRandom } from '../source/network/memory-network.js';
 
 /**
@@ -14,30 +12,14 @@ const KILLS = 20;
 
 test('a sensor killed at 20 random instants comes back each time as itself with exact counts', async (t) => {
 	t.timeout(170_000);
-	const work = mkdtempSync(join(tmpdir(), 'footfall-crash-'));
-	const children: FootfallProcess[] = [];
-	t.teardown(async () => {
-		for (const child of children) child.stop();
-		await Promise.all(children.map((child) => child.exited));
-		rmSync(work, { recursive: true, force: true });
-	});
-	const passwords = JSON.parse(readFileSync(join(ROOT, 'fixtures/malls/demo.passwords.json'), 'utf8')) as Record<string, string>;
-	const passwordFile = (user: string) => {
-		const file = join(work, `${user}.password`);
-		writeFileSync(file, `${passwords[user]}\n`);
-		return file;
-	};
-	const start = (args: string[]) => {
-		const child = new FootfallProcess([...args, '--headless']);
-		children.push(child);
-		return child;
-	};
-	const tracker = start(['tracker', '--fixture', join(ROOT, 'fixtures/malls/demo.json'), '--listen', '127.0.0.1:0']);
+	const cluster = new ProcessCluster('crash');
+	t.teardown(() => cluster.stop());
+	const tracker = cluster.tracker();
 	const trackerAddress = String((await tracker.ready()).listen);
-	const observer = start(['observer', '--tracker', trackerAddress, '--user', 'ops', '--password-file', passwordFile('ops'), '--areas', 'bakery']);
+	const observer = cluster.member('observer', 'ops', trackerAddress, ['--areas', 'bakery']);
 	await observer.ready();
-	const peerArgs = ['peer', '--tracker', trackerAddress, '--user', 'bakery-door', '--password-file', passwordFile('bakery-door'), '--data', join(work, 'bakery-door')];
-	let peer = start(peerArgs);
+	const restart = () => cluster.member('peer', 'bakery-door', trackerAddress, ['--data', join(cluster.work, 'bakery-door')]);
+	let peer = restart();
 	let incarnation = Number((await peer.ready()).incarnation);
 	const random = seededRandom(2026);
 	const capacity = 8;
@@ -63,7 +45,7 @@ test('a sensor killed at 20 random instants comes back each time as itself with 
 		victim.child.kill('SIGKILL');
 		await victim.exited;
 		await stream;
-		peer = start(peerArgs);
+		peer = restart();
 		const ready = await peer.ready();
 		t.true(Number(ready.incarnation) > incarnation, `restart ${kill + 1}: incarnation ${String(ready.incarnation)} after ${incarnation}`);
 		incarnation = Number(ready.incarnation);

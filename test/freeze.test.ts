@@ -1,8 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FootfallProcess, ROOT } from './helpers/footfall-process.js';
+import { ProcessCluster } from './helpers/process-cluster.js';
 import { DEFAULT_LIVENESS } from '../source/network/liveness.js';
 
 type Status = { neighbours: Record<string, { health: string; sent: number }> };
@@ -10,31 +7,12 @@ type Status = { neighbours: Record<string, { health: string; sent: number }> };
 /** A peer frozen with SIGSTOP: declared dead within the bound, sent nothing more, and back after SIGCONT. */
 test('a frozen peer is declared dead within the bound, receives nothing more, and comes back after SIGCONT', async (t) => {
 	t.timeout(60_000);
-	const work = mkdtempSync(join(tmpdir(), 'footfall-freeze-'));
-	const children: FootfallProcess[] = [];
-	t.teardown(async () => {
-		for (const child of children) {
-			child.child.kill('SIGCONT');
-			child.stop();
-		}
-		await Promise.all(children.map((child) => child.exited));
-		rmSync(work, { recursive: true, force: true });
-	});
-	const passwords = JSON.parse(readFileSync(join(ROOT, 'fixtures/malls/demo.passwords.json'), 'utf8')) as Record<string, string>;
-	const start = (args: string[]) => {
-		const child = new FootfallProcess([...args, '--headless']);
-		children.push(child);
-		return child;
-	};
-	const member = (role: string, user: string, trackerAddress: string) => {
-		const file = join(work, `${user}.password`);
-		writeFileSync(file, `${passwords[user]}\n`);
-		return start([role, '--tracker', trackerAddress, '--user', user, '--password-file', file]);
-	};
-	const tracker = start(['tracker', '--fixture', join(ROOT, 'fixtures/malls/demo.json'), '--listen', '127.0.0.1:0']);
+	const cluster = new ProcessCluster('freeze');
+	t.teardown(() => cluster.stop());
+	const tracker = cluster.tracker();
 	const address = String((await tracker.ready()).listen);
-	const front = member('peer', 'fashion-door', address);
-	const side = member('peer', 'fashion-side-door', address);
+	const front = cluster.member('peer', 'fashion-door', address);
+	const side = cluster.member('peer', 'fashion-side-door', address);
 	await Promise.all([front.ready(), side.ready()]);
 	const health = async () => ((await front.command('status', 'status')) as unknown as Status).neighbours['fashion-side-door'];
 	const waitFor = async (wanted: string, ms: number) => {

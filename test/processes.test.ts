@@ -1,28 +1,14 @@
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FootfallProcess, ROOT } from './helpers/footfall-process.js';
+import type { FootfallProcess } from './helpers/footfall-process.js';
+import { ProcessCluster } from './helpers/process-cluster.js';
 
 /**
  * The network as separate `footfall` processes on loopback, driven through stdin the way
  * an operator's script would: a tracker, five sensor peers and an observer.
  */
-const fixture = join(ROOT, 'fixtures/malls/demo.json');
-const passwords = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(join(ROOT, 'fixtures/malls/demo.passwords.json'), 'utf8'))) as Record<string, string>;
-const directory = mkdtempSync(join(tmpdir(), 'footfall-processes-'));
-const passwordFile = (user: string): string => {
-	const file = join(directory, `${user}.password`);
-	writeFileSync(file, `${passwords[user] ?? 'not-the-password'}\n`);
-	return file;
-};
-
-const processes: FootfallProcess[] = [];
-const start = (args: string[]): FootfallProcess => {
-	const child = new FootfallProcess([...args, '--headless']);
-	processes.push(child);
-	return child;
-};
+const cluster = new ProcessCluster('processes');
+const passwordFile = (user: string): string => cluster.passwordFile(user);
+const start = (args: string[]): FootfallProcess => cluster.start(args);
 const peers = new Map<string, FootfallProcess>();
 let tracker: FootfallProcess;
 let observer: FootfallProcess;
@@ -31,7 +17,7 @@ let trackerAddress = '';
 const SENSORS = ['north-entrance', 'south-entrance', 'bakery-door', 'fashion-door', 'fashion-side-door'];
 
 test.before(async () => {
-	tracker = start(['tracker', '--fixture', fixture, '--listen', '127.0.0.1:0']);
+	tracker = cluster.tracker();
 	trackerAddress = String((await tracker.ready()).listen);
 	for (const sensor of SENSORS) {
 		peers.set(sensor, start(['peer', '--tracker', trackerAddress, '--user', sensor, '--password-file', passwordFile(sensor)]));
@@ -42,11 +28,7 @@ test.before(async () => {
 	await tracker.waitFor(() => tracker.lines.filter((line) => line.type === 'member-joined').length === SENSORS.length + 1);
 });
 
-test.after.always(async () => {
-	for (const child of processes) child.stop();
-	await Promise.all(processes.map((child) => child.exited));
-	rmSync(directory, { recursive: true, force: true });
-});
+test.after.always(() => cluster.stop());
 
 const peer = (sensor: string): FootfallProcess => peers.get(sensor)!;
 type Figures = Record<string, { occupancy: number; staff: number; capacity: number; refused: number }>;

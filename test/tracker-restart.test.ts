@@ -1,8 +1,7 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FootfallProcess, ROOT } from './helpers/footfall-process.js';
+import type { FootfallProcess } from './helpers/footfall-process.js';
+import { ProcessCluster } from './helpers/process-cluster.js';
 
 /**
  * The tracker killed (kill -9) and restarted on the same address and data directory:
@@ -11,29 +10,14 @@ import { FootfallProcess, ROOT } from './helpers/footfall-process.js';
  */
 test('the tracker killed and restarted: counting goes on, peers re-authenticate on the new epoch, counts unchanged', async (t) => {
 	t.timeout(90_000);
-	const work = mkdtempSync(join(tmpdir(), 'footfall-tracker-'));
-	const children: FootfallProcess[] = [];
-	t.teardown(async () => {
-		for (const child of children) child.stop();
-		await Promise.all(children.map((child) => child.exited));
-		rmSync(work, { recursive: true, force: true });
-	});
-	const passwords = JSON.parse(readFileSync(join(ROOT, 'fixtures/malls/demo.passwords.json'), 'utf8')) as Record<string, string>;
-	const start = (args: string[]) => {
-		const child = new FootfallProcess([...args, '--headless']);
-		children.push(child);
-		return child;
-	};
-	const trackerArgs = (listen: string) => ['tracker', '--fixture', join(ROOT, 'fixtures/malls/demo.json'), '--listen', listen, '--data', join(work, 'tracker')];
-	let tracker = start(trackerArgs('127.0.0.1:0'));
+	const cluster = new ProcessCluster('tracker');
+	t.teardown(() => cluster.stop());
+	const startTracker = (listen: string) => cluster.tracker(listen, ['--data', join(cluster.work, 'tracker')]);
+	let tracker = startTracker('127.0.0.1:0');
 	const ready = await tracker.ready();
 	const address = String(ready.listen);
 	const key = String(ready.key);
-	const member = (user: string) => {
-		const file = join(work, `${user}.password`);
-		writeFileSync(file, `${passwords[user]}\n`);
-		return start(['peer', '--tracker', address, '--tracker-key', key, '--user', user, '--password-file', file]);
-	};
+	const member = (user: string) => cluster.member('peer', user, address, ['--tracker-key', key]);
 	const front = member('fashion-door');
 	const side = member('fashion-side-door');
 	await Promise.all([front.ready(), side.ready()]);
@@ -47,7 +31,7 @@ test('the tracker killed and restarted: counting goes on, peers re-authenticate 
 	t.true((await side.command('enter', 'entry')).admitted === true);
 	const oldEpoch = Number(ready.epoch);
 
-	tracker = start(trackerArgs(address));
+	tracker = startTracker(address);
 	const again = await tracker.ready();
 	t.is(again.key, key, 'same keys from its data directory, so the pinned key still holds');
 	t.not(Number(again.epoch), oldEpoch, 'a restart is a new epoch');

@@ -71,5 +71,3 @@ Headless, it prints {"type":"occupancy","areas":{…}} whenever a figure changes
 Every sensor gets its own UDP socket on 127.0.0.1. The last line is the summary:
 {"type":"summary","areas":{…},"violations":N,"converged":true|false,"datagrams":{"sent":…,"flood":…,"saved":…}}`,
 } as const;
-
-export type HelpTopic = keyof typeof HELP;

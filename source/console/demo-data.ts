@@ -2,7 +2,7 @@ import type { Demo } from '../simulation/demo.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
 import type { AreaRow, ConsoleData, PeerRow, RecoveryRow } from './console-data.js';
 import type { ConsoleSource } from './run-console.js';
-import { RateHistory } from './rate-history.js';
+import { RateHistory, savedFigures } from './rate-history.js';
 
 const RATE_STEP = 1.5;
 
@@ -20,7 +20,6 @@ export class DemoData implements ConsoleSource {
 		const { demo } = this;
 		const now = performance.now();
 		const datagrams = demo.datagrams();
-		const history = this.#history.sample(datagrams.saved, now);
 		const observer = demo.observer;
 		const areas = Object.entries(observer.areas()).map(([id, area]) => ({ id, ...area }));
 		const peers: PeerRow[] = [];
@@ -53,7 +52,7 @@ export class DemoData implements ConsoleSource {
 			header: { role: 'demo', identity: observer.node.self.id, mall: demo.options.mall.name, epoch: demo.tracker.epoch, trackerUp: true, uptimeMs: now - this.#started },
 			areas,
 			peers,
-			saved: { ...datagrams, percent: datagrams.savedPercent, history },
+			saved: savedFigures(datagrams, this.#history, now),
 			recoveries,
 			logs: demo.log,
 			simulation: { paused: demo.paused, rate: demo.rate, population: demo.crowd.population, violations: demo.crowd.violations, admitted: demo.admitted, refused: demo.refused },

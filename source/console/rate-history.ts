@@ -1,6 +1,12 @@
 /** Samples kept for the saved-datagrams chart: one a second, the last five minutes. */
 const HISTORY = 300;
 
+/** The Saved pane's figures from a sender's counters; the chart samples `saved` once a second. */
+export function savedFigures(counters: { readonly sent: number; readonly flood: number }, history: RateHistory, now: number) {
+	const saved = counters.flood - counters.sent;
+	return { sent: counters.sent, flood: counters.flood, saved, percent: counters.flood === 0 ? 0 : (100 * saved) / counters.flood, history: history.sample(saved, now) };
+}
+
 /** Turns a growing total into a per-second series for the chart. */
 export class RateHistory {
 	readonly #values: number[] = [];

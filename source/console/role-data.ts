@@ -6,7 +6,7 @@ import type { RoleEvent } from '../roles/events.js';
 import type { ConsoleData, PeerRow, RecoveryRow } from './console-data.js';
 import type { ConsoleSource } from './run-console.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
-import { RateHistory } from './rate-history.js';
+import { RateHistory, savedFigures } from './rate-history.js';
 
 /** Keeps a role's events as log lines for the console (headless, they are printed instead). */
 export class EventLog {
@@ -76,7 +76,7 @@ export class ObserverData implements ConsoleSource {
 			header: header('observer', node, this.#started, now),
 			areas: Object.entries(this.observer.areas()).map(([id, area]) => ({ id, ...area })),
 			peers: membersOf(node, now),
-			saved: { ...datagrams, percent: datagrams.flood === 0 ? 0 : (100 * datagrams.saved) / datagrams.flood, history: this.#history.sample(datagrams.saved, now) },
+			saved: savedFigures(datagrams, this.#history, now),
 			recoveries: this.#restarts.rows,
 			logs: this.log.lines,
 			simulation: null,
@@ -119,7 +119,7 @@ export class PeerData implements ConsoleSource {
 				return { id, kind: area.kind, name: area.name, parent: area.parent, capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), refused: ledger.refused(), permits: peer.counter.permits(id) };
 			}),
 			peers: membersOf(node, now, (id) => ({ in: 0, out: node.link.sentTo.get(id) ?? 0 })),
-			saved: { sent: traffic.sent, flood: traffic.flood, saved: traffic.saved, percent: traffic.flood === 0 ? 0 : (100 * traffic.saved) / traffic.flood, history: this.#history.sample(traffic.saved, now) },
+			saved: savedFigures(traffic, this.#history, now),
 			recoveries: [...own, ...this.#restarts.rows],
 			logs: this.log.lines,
 			simulation: null,

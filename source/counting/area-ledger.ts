@@ -1,5 +1,5 @@
 import type { AreaId, SensorId } from '../model/ids.js';
-import { EMPTY_ROW, mergeRows, rowCovers, type Row } from './row.js';
+import { EMPTY_ROW, mergeRows, rowCovers, totalGiven, type Row } from './row.js';
 
 /**
  * One replica of an area's bounded counter (Balegas et al., 2015): the rows of every
@@ -76,9 +76,7 @@ export class AreaLedger {
 		const own = this.row(sensor);
 		let received = 0;
 		for (const row of this.#rows.values()) received += row.given.get(sensor) ?? 0;
-		let given = 0;
-		for (const count of own.given.values()) given += count;
-		return (this.initial.get(sensor) ?? 0) + received - given - own.entries + own.exits;
+		return (this.initial.get(sensor) ?? 0) + received - totalGiven(own) - own.entries + own.exits;
 	}
 
 	/** Room left in the area as far as this replica knows. */

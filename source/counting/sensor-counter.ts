@@ -3,7 +3,7 @@ import type { MallLayout, Move, Sensor } from '../model/mall.js';
 import { AreaLedger } from './area-ledger.js';
 import { admittingSensors } from './admitting-sensors.js';
 import { initialPermits } from './initial-permits.js';
-import { incremented, mergeRows, rowCovers, withGift, type Row } from './row.js';
+import { incremented, mergeRows, rowCovers, withGift, type CounterField, type Row } from './row.js';
 
 export type Direction = 'enter' | 'exit';
 export type Person = 'visitor' | 'staff';
@@ -138,7 +138,7 @@ export class SensorCounter {
 		return areas;
 	}
 
-	#bump(area: AreaId, field: 'entries' | 'exits' | 'staffEntries' | 'staffExits' | 'refused'): void {
+	#bump(area: AreaId, field: CounterField): void {
 		const ledger = this.#ledger(area);
 		ledger.write(this.self, incremented(ledger.row(this.self), field));
 		this.#dirty.add(area);

@@ -9,12 +9,9 @@ type Brand<T, B extends string> = T & { readonly [brand]: B };
 export type AreaId = Brand<string, 'AreaId'>;
 /** The id of a sensor: one counting point (an entrance, an escalator, a store door). */
 export type SensorId = Brand<string, 'SensorId'>;
-/** The id of a member of the network: a sensor peer or an observer (its account's user). */
-export type MemberId = Brand<string, 'MemberId'>;
 
 export const areaId = (value: string): AreaId => value as AreaId;
 export const sensorId = (value: string): SensorId => value as SensorId;
-export const memberId = (value: string): MemberId => value as MemberId;
 
 /** The one area that holds every other. */
 export const MALL: AreaId = areaId('mall');

@@ -90,11 +90,6 @@ export function encodeMember(key: Buffer, header: MemberHeader, body: Buffer): B
 	return Buffer.concat([aad, nonce, sealed]);
 }
 
-/** The space a member datagram's header and tag take, so callers can size bodies. */
-export function memberOverhead(sender: string): number {
-	return PREFIX + 17 + Buffer.byteLength(sender, 'utf8') + NONCE_BYTES + TAG_BYTES;
-}
-
 /** Splits a datagram into its parts without decrypting. Never throws. */
 export function parseFrame(bytes: Buffer): Parsed<Frame> {
 	if (bytes.length < PREFIX) return fail('too-short');

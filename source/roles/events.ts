@@ -8,5 +8,3 @@ export interface RoleEvent {
 }
 
 export type EventSink = (event: RoleEvent) => void;
-
-export const discardEvents: EventSink = () => {};

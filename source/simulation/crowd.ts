@@ -1,5 +1,5 @@
 import type { AreaId, SensorId } from '../model/ids.js';
-import type { MallLayout } from '../model/mall.js';
+import type { MallLayout, Sensor } from '../model/mall.js';
 import type { Direction, Person } from '../counting/sensor-counter.js';
 
 /** Where a person is: on a floor, possibly inside one of its stores. */
@@ -49,8 +49,11 @@ export class Crowd {
 	violations = 0;
 	/** Stores that attract more shoppers, so that some fill up. */
 	readonly #popularity = new Map<AreaId, number>();
+	/** The layout's sensors, listed once: every planned move searches them. */
+	readonly #sensors: readonly Sensor[];
 
 	constructor(readonly layout: MallLayout, readonly random: () => number) {
+		this.#sensors = [...layout.sensors.values()];
 		for (const area of layout.areas.keys()) this.truth.set(area, { visitors: 0, staff: 0, peak: 0, admitted: 0, refused: 0 });
 		for (const { stores } of layout.floors) {
 			stores.forEach((store, index) => this.#popularity.set(store, index % 3 === 0 ? 4 : 1));
@@ -107,7 +110,7 @@ export class Crowd {
 
 	#arrival(): PlannedMove | null {
 		const staff = this.random() < STAFF_SHARE;
-		const doors = [...this.layout.sensors.values()].filter((sensor) => sensor.kind === (staff ? 'staff-entrance' : 'entrance'));
+		const doors = this.#sensors.filter((sensor) => sensor.kind === (staff ? 'staff-entrance' : 'entrance'));
 		const door = this.#pick(doors);
 		if (!door) return null;
 		const floor = door.inward.enters.find((area) => this.layout.areas.get(area)?.kind === 'floor')!;
@@ -136,7 +139,7 @@ export class Crowd {
 
 	#choose(person: Individual): Omit<PlannedMove, 'person' | 'kind'> | null {
 		const { floor, store } = person.where;
-		const sensors = [...this.layout.sensors.values()];
+		const sensors = this.#sensors;
 		if (store !== null) {
 			const door = this.#pick(sensors.filter((sensor) => sensor.kind === 'store-door' && sensor.inward.enters.includes(store)));
 			return door ? { sensor: door.id, direction: 'exit', to: { floor, store: null } } : null;
