@@ -33,7 +33,8 @@ run('the demo console in a terminal: panes, live numbers, help, kill, quit', asy
 			// already gone
 		}
 	});
-	tmux('new-session', '-d', '-s', 'demo', '-x', '140', '-y', '45', `cd ${ROOT} && ${process.execPath} ${BINARY} demo; echo "footfall exited $?"; sleep 60`);
+	// CI=true as on a CI runner: ink alone would then draw nothing but the last frame.
+	tmux('new-session', '-d', '-s', 'demo', '-x', '140', '-y', '45', `cd ${ROOT} && CI=true ${process.execPath} ${BINARY} demo; echo "footfall exited $?"; sleep 60`);
 	const first = await until('the panes', (text) => ['Occupancy', 'Peers', 'Saved by hierarchy filtering', 'Recovery', 'Log — this process'].every((title) => text.includes(title)), 30_000);
 	t.pass('all pane titles shown');
 	const sent = (text: string) => /sent ([\d,]+) ·/.exec(text)?.[1];

@@ -2,6 +2,11 @@
 // React picks its build when first imported: the production one costs a third of the
 // CPU per commit (measured-limits.md), so it is set before any role is loaded.
 process.env['NODE_ENV'] ??= 'production';
+// ink reads CI when first imported and, if set, draws nothing but the last frame. footfall
+// draws a console only when stdout is a terminal, and a terminal is interactive whatever
+// CI says (a CI job driving the console through tmux, an operator whose shell exports CI).
+delete process.env['CI'];
+delete process.env['CONTINUOUS_INTEGRATION'];
 
 import { HELP } from './help.js';
 import { UsageError } from './usage-error.js';
