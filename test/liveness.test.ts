@@ -28,7 +28,13 @@ test('a silent neighbour is pinged, probed through others, suspected, then decla
 	t.deepEqual(kinds(liveness.tick(500)), ['a:dead']);
 	t.true(liveness.isDead('a'));
 	heardOthers(900);
-	t.deepEqual(kinds(liveness.tick(900)), [], 'dead stays dead without a word from it, and is not pinged again');
+	t.deepEqual(kinds(liveness.tick(900)), [], 'dead stays dead without a word from it');
+	heardOthers(1000);
+	t.deepEqual(kinds(liveness.tick(1000)), ['ping:a'], 'but once per deadAfterMs it is pinged, in case a partition healed');
+	heardOthers(1100);
+	t.deepEqual(kinds(liveness.tick(1100)), []);
+	heardOthers(1500);
+	t.deepEqual(kinds(liveness.tick(1500)), ['ping:a']);
 });
 
 test('a suspect or dead neighbour heard again is alive at once', (t) => {

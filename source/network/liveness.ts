@@ -5,7 +5,9 @@
  * for `probeAfterMs` is pinged; if it does not answer within `indirectAfterMs`, others
  * are asked to ping it (a partition between two members only should not kill either).
  * Silent for `suspectAfterMs` it is suspect, for `deadAfterMs` dead: routing leaves it
- * out. Anything heard from it again, a row, a heartbeat or an ack, and it is alive.
+ * out. Anything heard from it again, a row, a heartbeat or an ack, and it is alive. A dead
+ * neighbour is still pinged, once every `deadAfterMs`: after a partition heals, two sides
+ * that declared each other dead would otherwise never speak again.
  *
  * Pure: time is an argument; the shell sends what `tick` asks for.
  */
@@ -36,6 +38,8 @@ interface Watched {
 	health: Health;
 	pinged: boolean;
 	askedOthers: boolean;
+	/** When a dead neighbour was last pinged, to find out whether it is back. */
+	revivalPingAt: number;
 }
 
 /** How many others are asked to probe a silent neighbour. */
@@ -50,7 +54,7 @@ export class Liveness {
 
 	/** Starts watching a neighbour (or keeps watching it), counting silence from `now`. */
 	watch(member: string, now: number): void {
-		if (!this.#watched.has(member)) this.#watched.set(member, { lastHeard: now, health: 'alive', pinged: false, askedOthers: false });
+		if (!this.#watched.has(member)) this.#watched.set(member, { lastHeard: now, health: 'alive', pinged: false, askedOthers: false, revivalPingAt: now });
 	}
 
 	unwatch(member: string): void {
@@ -102,9 +106,14 @@ export class Liveness {
 				const helpers = alive.filter((id) => id !== member).slice(0, INDIRECT_PROBES);
 				for (const via of helpers) actions.push({ kind: 'ping-req', via, target: member });
 			}
+			if (watched.health === 'dead' && now - watched.revivalPingAt >= this.timings.deadAfterMs) {
+				watched.revivalPingAt = now;
+				actions.push({ kind: 'ping', to: member });
+			}
 			const health: Health = silentMs >= this.timings.deadAfterMs ? 'dead' : silentMs >= this.timings.suspectAfterMs ? 'suspect' : watched.health;
 			if (health !== watched.health && !(watched.health === 'dead' && health === 'suspect')) {
 				watched.health = health;
+				if (health === 'dead') watched.revivalPingAt = now;
 				this.version++;
 				actions.push({ kind: 'changed', member, health, silentMs });
 			}
