@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { AreaLedger } from '../source/counting/area-ledger.js';
-import { mergeRows, rowCovers, type Row } from '../source/counting/row.js';
+import { EMPTY_ROW, mergeRows, rowCovers, type Row } from '../source/counting/row.js';
 import { areaId, sensorId, type SensorId } from '../source/model/ids.js';
 
 const sensors = ['a', 'b', 'c'].map(sensorId);
@@ -14,10 +14,15 @@ const row = fc
 		staffExits: fc.nat(5),
 		refused: fc.nat(5),
 		given: fc.array(fc.tuple(fc.constantFrom(...sensors), fc.nat(20)), { maxLength: 3 }),
+		taken: fc.array(fc.tuple(fc.constantFrom(...sensors), fc.nat(20)), { maxLength: 3 }),
+		leases: fc.array(fc.tuple(fc.constantFrom(...sensors), fc.record({ gen: fc.nat(2), cap: fc.nat(20), basis: fc.nat(20) })), { maxLength: 3 }),
+		assignment: fc.option(fc.record({ gen: fc.integer({ min: 1, max: 3 }), granter: fc.constantFrom(...sensors), formerTaken: fc.nat(5), floor: fc.nat(5) })),
 	})
-	.map((r): Row => ({ ...r, given: new Map(r.given) }));
+	// Within one generation, the tracker makes exactly one assignment: equal generations are equal.
+	.map((r): Row => ({ ...r, given: new Map(r.given), taken: new Map(r.taken), leases: new Map(r.leases), assignment: r.assignment && { ...r.assignment, granter: sensors[r.assignment.gen % 3]!, formerTaken: r.assignment.gen, floor: r.assignment.gen } }));
 
-const plain = (r: Row) => ({ ...r, given: Object.fromEntries([...r.given].filter(([, n]) => n > 0).sort()) });
+const sorted = <V>(map: ReadonlyMap<SensorId, V>, keep: (value: V) => boolean) => Object.fromEntries([...map].filter(([, v]) => keep(v)).sort(([x], [y]) => x.localeCompare(y)));
+const plain = (r: Row) => ({ ...r, given: sorted(r.given, (n) => n > 0), taken: sorted(r.taken, (n) => n > 0), leases: sorted(r.leases, () => true) });
 
 test('merging rows is commutative, associative and idempotent', (t) => {
 	fc.assert(
@@ -44,7 +49,7 @@ test('replicas that see versions in any order with duplicates and losses agree a
 			const latest = new Map<SensorId, Row>();
 			const history: [SensorId, Row][] = [];
 			for (const [sensor, entries, exits] of steps) {
-				const previous = latest.get(sensor) ?? { entries: 0, exits: 0, staffEntries: 0, staffExits: 0, refused: 0, given: new Map() };
+				const previous = latest.get(sensor) ?? EMPTY_ROW;
 				const next = { ...previous, entries: previous.entries + entries + exits, exits: previous.exits + exits };
 				latest.set(sensor, next);
 				history.push([sensor, next]);

@@ -1,7 +1,9 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { areaId, sensorId, type SensorId } from '../source/model/ids.js';
+import { areaId, sensorId, type AreaId, type SensorId } from '../source/model/ids.js';
 import { SensorCounter } from '../source/counting/sensor-counter.js';
+import { GranterRegistry } from '../source/counting/granter-registry.js';
+import { EMPTY_ROW } from '../source/counting/row.js';
 import { tinyLayout } from './helpers/tiny-layout.js';
 
 const shop = areaId('shop');
@@ -9,6 +11,15 @@ const mall = areaId('mall');
 const ground = areaId('ground');
 const front = sensorId('shop-front');
 const back = sensorId('shop-back');
+const side = sensorId('shop-side');
+
+/** `holder` asks `granter` for a lease of `want` in `area`, and the granter's row reaches it. */
+function lease(holder: SensorCounter, granter: SensorCounter, area: AreaId = shop, want = 100): void {
+	const ask = holder.leaseAsk(area, want);
+	if (!ask || ask.granter !== granter.self) throw new Error(`${granter.self} is not ${holder.self}'s granter`);
+	granter.grant(area, holder.self, ask.request);
+	holder.merge(area, granter.self, granter.ownRow(area));
+}
 
 test('a sensor starts with its share of the area capacity', (t) => {
 	const counter = new SensorCounter(tinyLayout({ store: 3 }), front);
@@ -19,6 +30,7 @@ test('a sensor starts with its share of the area capacity', (t) => {
 
 test('an entry consumes a local permit and an exit returns one', (t) => {
 	const counter = new SensorCounter(tinyLayout(), front);
+	lease(counter, new SensorCounter(tinyLayout(), back));
 	const before = counter.permits(shop);
 	const entry = counter.attempt('enter', 'visitor');
 	t.is(entry.kind, 'admitted');
@@ -30,13 +42,64 @@ test('an entry consumes a local permit and an exit returns one', (t) => {
 
 test('an entry with no local permit but room elsewhere asks to borrow', (t) => {
 	const counter = new SensorCounter(tinyLayout({ store: 2 }), front);
+	lease(counter, new SensorCounter(tinyLayout({ store: 2 }), back));
 	t.is(counter.attempt('enter', 'visitor').kind, 'admitted');
-	t.deepEqual(counter.attempt('enter', 'visitor'), { kind: 'short', areas: [shop] });
+	t.deepEqual(counter.attempt('enter', 'visitor'), { kind: 'short', areas: [shop], leases: [] });
+});
+
+test('a sensor holding permits spends none until its granter gives it a lease, and no more than the lease', (t) => {
+	const holder = new SensorCounter(tinyLayout({ store: 10 }), front);
+	const granter = new SensorCounter(tinyLayout({ store: 10 }), back);
+	t.is(holder.permits(shop), 5);
+	t.deepEqual(holder.attempt('enter', 'visitor'), { kind: 'short', areas: [], leases: [shop] });
+	lease(holder, granter, shop, 2);
+	t.is(holder.budget(shop), 2);
+	t.is(holder.attempt('enter', 'visitor').kind, 'admitted');
+	t.is(holder.give(shop, back, 5), 1, 'a gift is spending too: only what is left of the lease');
+	t.deepEqual(holder.attempt('enter', 'visitor'), { kind: 'short', areas: [], leases: [shop] });
+	t.is(holder.permits(shop), 3);
+});
+
+test('a granter takes back only what its holder held above the lease, and the holder still spends its whole lease', (t) => {
+	const layout = tinyLayout({ store: 10 });
+	const holder = new SensorCounter(layout, front);
+	const granter = new SensorCounter(layout, back);
+	const tracker = new GranterRegistry(layout);
+	lease(holder, granter, shop, 3);
+	const target = granter.reclaimable(shop, front);
+	t.deepEqual(target, { gen: 0, total: 2 }, 'five held, three leased: two may be taken');
+	t.true(tracker.take(shop, front, back, target!.gen, target!.total).ok);
+	granter.recordTake(shop, front, target!.total);
+	t.is(granter.permits(shop), 7);
+	// The holder, cut off, never heard of the take: it still spends exactly its lease.
+	let admitted = 0;
+	while (holder.attempt('enter', 'visitor').kind === 'admitted') admitted++;
+	t.is(admitted, 3);
+	holder.merge(shop, back, granter.ownRow(shop));
+	t.is(holder.permits(shop), 0, 'once it hears of the take, its permits agree');
+	t.is(granter.reclaimable(shop, front), null, 'nothing more to take');
+});
+
+test('the tracker refuses a take from a granter the holder has moved away from', (t) => {
+	const layout = tinyLayout({ store: 9, sideDoor: true });
+	const tracker = new GranterRegistry(layout);
+	t.deepEqual(tracker.assignment(shop, front), { gen: 0, granter: back, formerTaken: 0, floor: 0 });
+	t.true(tracker.take(shop, front, back, 0, 1).ok);
+	t.true(tracker.reassign(shop, front, 0, side, 4).ok);
+	t.false(tracker.take(shop, front, back, 0, 3).ok, 'the former granter can take no more');
+	t.false(tracker.reassign(shop, front, 0, back, 4).ok, 'a late request for the old generation changes nothing');
+	t.deepEqual(tracker.assignment(shop, front), { gen: 1, granter: side, formerTaken: 1, floor: 4 });
+	t.true(tracker.take(shop, front, side, 1, 2).ok);
+	const restored = new GranterRegistry(layout, JSON.parse(JSON.stringify(tracker.toJSON())));
+	t.deepEqual(restored.assignment(shop, front), { gen: 1, granter: side, formerTaken: 1, floor: 4 });
+	t.false(tracker.take(shop, front, front, 1, 1).ok, 'nobody takes from itself');
 });
 
 test('refuses an entry when the store is full', (t) => {
 	const front_ = new SensorCounter(tinyLayout({ store: 2 }), front);
 	const back_ = new SensorCounter(tinyLayout({ store: 2 }), back);
+	lease(front_, back_);
+	lease(back_, front_);
 	t.is(front_.attempt('enter', 'visitor').kind, 'admitted');
 	t.is(back_.attempt('enter', 'visitor').kind, 'admitted');
 	front_.merge(shop, back, back_.ownRow(shop));
@@ -50,6 +113,7 @@ test('refuses an exit from an area nobody is known to be in', (t) => {
 
 test('staff need no permit and are counted apart', (t) => {
 	const counter = new SensorCounter(tinyLayout({ store: 1 }), front);
+	lease(counter, new SensorCounter(tinyLayout({ store: 1 }), back));
 	t.is(counter.attempt('enter', 'visitor').kind, 'admitted');
 	t.is(counter.attempt('enter', 'staff').kind, 'admitted');
 	t.is(counter.ledger(shop)!.occupancy(), 1);
@@ -64,15 +128,21 @@ test('whoever passes a staff entrance is staff', (t) => {
 });
 
 test('a street entrance needs room in the mall and in its floor', (t) => {
-	const counter = new SensorCounter(tinyLayout({ mall: 10, floor: 2 }), sensorId('north'));
+	const layout = tinyLayout({ mall: 10, floor: 2 });
+	const counter = new SensorCounter(layout, sensorId('north'));
+	const south = new SensorCounter(layout, sensorId('south'));
+	lease(counter, south, mall);
+	t.deepEqual(counter.attempt('enter', 'visitor'), { kind: 'short', areas: [], leases: [ground] });
+	lease(counter, south, ground);
 	const entry = counter.attempt('enter', 'visitor');
 	t.deepEqual(entry.kind === 'admitted' ? Object.fromEntries(entry.delta) : null, { mall: 1, ground: 1 });
-	t.deepEqual(counter.attempt('enter', 'visitor'), { kind: 'short', areas: [ground] });
+	t.deepEqual(counter.attempt('enter', 'visitor'), { kind: 'short', areas: [ground], leases: [] });
 });
 
 test('a gift moves permits and the receiver sees them once it merges the giver row', (t) => {
 	const giver = new SensorCounter(tinyLayout({ store: 4 }), front);
 	const receiver = new SensorCounter(tinyLayout({ store: 4 }), back);
+	lease(giver, receiver);
 	t.is(giver.give(shop, back, 1), 1);
 	t.is(giver.permits(shop), 1);
 	t.is(receiver.permits(shop), 2);
@@ -82,6 +152,7 @@ test('a gift moves permits and the receiver sees them once it merges the giver r
 
 test('a sensor cannot give more permits than it holds', (t) => {
 	const giver = new SensorCounter(tinyLayout({ store: 4 }), front);
+	lease(giver, new SensorCounter(tinyLayout({ store: 4 }), back));
 	t.is(giver.give(shop, back, 10), 2);
 	t.is(giver.permits(shop), 0);
 	t.is(giver.give(shop, back, 1), 0);
@@ -89,40 +160,90 @@ test('a sensor cannot give more permits than it holds', (t) => {
 
 test('rows that claim to be the sensor own are ignored', (t) => {
 	const counter = new SensorCounter(tinyLayout(), front);
-	const forged = { entries: 0, exits: 50, staffEntries: 0, staffExits: 0, refused: 0, given: new Map() };
+	const forged = { ...EMPTY_ROW, exits: 50 };
 	t.false(counter.merge(shop, front, forged));
 	t.is(counter.ledger(shop)!.occupancy(), 0);
 });
 
-type Step = { sensor: 0 | 1; action: 'enter' | 'exit' | 'give' | 'sync' };
+type Door = 0 | 1 | 2;
+type Step =
+	| { action: 'enter' | 'rush' | 'rush-all' | 'exit' | 'ask' | 'lease' | 'reassign'; door: Door; to: Door }
+	| { action: 'give' | 'sync' | 'take'; door: Door; to: Door }
+	| { action: 'deliver'; door: Door; to: Door };
 
 /**
- * Any interleaving of entries, exits, gifts and partial syncs at the two doors of a store
- * never lets the true occupancy pass capacity: the escrow invariant.
+ * The escrow invariant with leases, takes and reassignments (counting/lease.ts): at three
+ * doors of a store, any interleaving of entries, exits, gifts, partial syncs, lease
+ * requests delivered late or never, takes at any moment (no liveness needed: safety must
+ * not depend on it), and moves to another granter or to granting oneself, never lets the
+ * true occupancy pass capacity. The tracker's registry decides takes and moves.
  */
-test('no interleaving of entries, exits, gifts and syncs at two doors exceeds capacity', (t) => {
+test('no interleaving of entries, gifts, syncs, leases, takes and granter moves exceeds capacity', (t) => {
+	const door = fc.constantFrom<Door>(0, 1, 2);
+	const step = fc.record({ action: fc.constantFrom<Step['action']>('enter', 'rush', 'rush-all', 'exit', 'give', 'sync', 'sync', 'ask', 'deliver', 'lease', 'lease', 'take', 'take', 'reassign'), door, to: door }) as fc.Arbitrary<Step>;
 	fc.assert(
-		fc.property(
-			fc.integer({ min: 1, max: 6 }),
-			fc.array(fc.record({ sensor: fc.constantFrom<0 | 1>(0, 1), action: fc.constantFrom<Step['action']>('enter', 'exit', 'give', 'sync') }), { maxLength: 200 }),
-			(capacity, steps) => {
-				const layout = tinyLayout({ store: capacity });
-				const doors: [SensorCounter, SensorCounter] = [new SensorCounter(layout, front), new SensorCounter(layout, back)];
-				const ids: [SensorId, SensorId] = [front, back];
-				let truth = 0;
-				for (const step of steps) {
-					const self = doors[step.sensor];
-					const other = doors[1 - step.sensor]!;
-					if (step.action === 'enter' && self.attempt('enter', 'visitor').kind === 'admitted') truth++;
-					if (step.action === 'exit' && truth > 0 && self.attempt('exit', 'visitor').kind === 'admitted') truth--;
-					if (step.action === 'give') self.give(shop, ids[1 - step.sensor]!, 1);
-					if (step.action === 'sync') other.merge(shop, ids[step.sensor], self.ownRow(shop));
-					if (truth > capacity) return false;
+		fc.property(fc.integer({ min: 1, max: 6 }), fc.array(step, { maxLength: 200 }), (capacity, steps) => {
+			const layout = tinyLayout({ store: capacity, sideDoor: true });
+			const ids: SensorId[] = [front, back, side];
+			const doors = ids.map((id) => new SensorCounter(layout, id));
+			const tracker = new GranterRegistry(layout);
+			const requests: { holder: Door; granter: SensorId; request: NonNullable<ReturnType<SensorCounter['leaseAsk']>>['request'] }[] = [];
+			let truth = 0;
+			for (const { action, door: i, to: j } of steps) {
+				const self = doors[i]!;
+				if (action === 'enter' && self.attempt('enter', 'visitor').kind === 'admitted') truth++;
+				if (action === 'rush') while (self.attempt('enter', 'visitor').kind === 'admitted') truth++; // a crowd at one door
+				if (action === 'rush-all') for (const each of doors) while (each.attempt('enter', 'visitor').kind === 'admitted') truth++;
+				if (action === 'exit' && truth > 0 && self.attempt('exit', 'visitor').kind === 'admitted') truth--;
+				if (action === 'give') self.give(shop, ids[j]!, 1);
+				if (action === 'sync' && i !== j) doors[j]!.merge(shop, ids[i]!, self.ownRow(shop));
+				if (action === 'ask') {
+					const ask = self.leaseAsk(shop, 1 + 2 * j);
+					if (ask) requests.push({ holder: i, granter: ask.granter, request: ask.request });
 				}
-				return true;
-			},
-		),
-		{ numRuns: 2000 },
+				if (action === 'lease') {
+					// Asked, granted and the granter's row back at once.
+					const ask = self.leaseAsk(shop, 1 + 2 * j);
+					const granter = ask ? doors[ids.indexOf(ask.granter)]! : null;
+					if (ask && granter?.grant(shop, ids[i]!, ask.request)) self.merge(shop, ask.granter, granter.ownRow(shop));
+				}
+				if (action === 'deliver' && requests.length > 0) {
+					const { holder, granter, request } = requests.splice(j % requests.length, 1)[0]!;
+					doors[ids.indexOf(granter)]!.grant(shop, ids[holder]!, request);
+				}
+				if (action === 'take' && i !== j) {
+					const target = self.reclaimable(shop, ids[j]!);
+					if (target && tracker.take(shop, ids[j]!, ids[i]!, target.gen, target.total).ok) self.recordTake(shop, ids[j]!, target.total);
+				}
+				if (action === 'reassign') {
+					const ledger = self.ledger(shop)!;
+					const current = ledger.assignmentOf(ids[i]!)!;
+					// Leaving a self-grant freezes spending until the tracker answered: here, at once.
+					const floor = current.granter === ids[i] ? ledger.outflowOf(ids[i]!) : ledger.capOf(ids[i]!);
+					if (tracker.reassign(shop, ids[i]!, current.gen, ids[j]!, floor).ok) self.assign(shop, tracker.assignment(shop, ids[i]!)!);
+				}
+				if (truth > capacity) return false;
+			}
+			return true;
+		}),
+		{ numRuns: 5000 },
 	);
 	t.pass();
+});
+
+/** The same without leases' help: a mutant that ignores the cap must be caught by the test above. */
+test('the property test catches a holder that spends past its lease', (t) => {
+	const layout = tinyLayout({ store: 2 });
+	const holder = new SensorCounter(layout, front);
+	const granter = new SensorCounter(layout, back);
+	const tracker = new GranterRegistry(layout);
+	// Holder holds 1 permit, no lease: the granter takes it, then the granter spends it.
+	const target = granter.reclaimable(shop, front)!;
+	t.true(tracker.take(shop, front, back, target.gen, target.total).ok);
+	granter.recordTake(shop, front, target.total);
+	lease(granter, holder);
+	t.is(granter.attempt('enter', 'visitor').kind, 'admitted');
+	t.is(granter.attempt('enter', 'visitor').kind, 'admitted');
+	t.is(holder.permits(shop), 1, 'the holder does not know yet');
+	t.not(holder.attempt('enter', 'visitor').kind, 'admitted', 'but without a lease it cannot spend it');
 });

@@ -36,6 +36,8 @@ export async function runTracker(args: string[]): Promise<void> {
 	const data = await DataDirectory.open(values.data, 'tracker');
 	const headless = isHeadless(values.headless);
 	const theme = headless ? null : await loadTheme(values.theme);
+	const previousEpochs = data.epochs.length;
+	const knownMembers = data.members.size;
 	const log = new EventLog();
 	const transport = await UdpTransport.bind(listen);
 	const tracker = new Tracker({
@@ -47,6 +49,8 @@ export async function runTracker(args: string[]): Promise<void> {
 		incarnations: data.members,
 		// Persisted before the welcome goes out: a member never gets an incarnation twice.
 		onIncarnations: (incarnations) => data.save({ members: incarnations }),
+		granters: data.granters,
+		onGranters: (granters) => data.save({ granters }),
 	});
 	await data.save({ epochs: [...data.epochs, tracker.epoch].slice(-100) });
 	(headless ? printLine : log.sink)({
@@ -56,8 +60,8 @@ export async function runTracker(args: string[]): Promise<void> {
 		epoch: tracker.epoch,
 		key: tracker.identity.agreePublic.toString('base64'),
 		mall: mall.name,
-		previousEpochs: data.epochs.length,
-		knownMembers: data.members.size,
+		previousEpochs,
+		knownMembers,
 		sensors: mall.sensors.size,
 		accounts: mall.accounts.size,
 	});

@@ -1,5 +1,6 @@
 import type { AreaId, SensorId } from '../model/ids.js';
-import { EMPTY_ROW, mergeRows, rowCovers, totalGiven, type Row } from './row.js';
+import { defaultGranter } from './lease.js';
+import { EMPTY_ROW, mergeRows, rowCovers, sumCounts, totalGiven, type Assignment, type Row } from './row.js';
 
 /**
  * One replica of an area's bounded counter (Balegas et al., 2015): the rows of every
@@ -20,6 +21,8 @@ export class AreaLedger {
 		readonly sensors: readonly SensorId[],
 		/** What each admitting sensor started with; absent means zero. */
 		readonly initial: ReadonlyMap<SensorId, number>,
+		/** The admitting sensors in layout order: each one's default granter is the next. */
+		readonly ring: readonly SensorId[] = [],
 	) {}
 
 	row(sensor: SensorId): Row {
@@ -71,12 +74,74 @@ export class AreaLedger {
 		return sum;
 	}
 
-	/** Permits `sensor` holds as far as this replica knows (exact for the sensor's own replica). */
+	/**
+	 * Permits `sensor` holds as far as this replica knows: what came in (its share, gifts,
+	 * exits, what it took back as a granter) less what went out (entries, gifts) and what
+	 * its granters took from it. Never more than it holds; the sensor itself may be ahead.
+	 */
 	permitsOf(sensor: SensorId): number {
+		return this.inflowOf(sensor) - this.outflowOf(sensor) - this.takenFrom(sensor);
+	}
+
+	/** Permits `sensor` may spend now: what it holds, within its lease (counting/lease.ts). */
+	spendableOf(sensor: SensorId): number {
+		return Math.min(this.permitsOf(sensor), this.capOf(sensor) - this.outflowOf(sensor));
+	}
+
+	inflowOf(sensor: SensorId): number {
 		const own = this.row(sensor);
 		let received = 0;
 		for (const row of this.#rows.values()) received += row.given.get(sensor) ?? 0;
-		return (this.initial.get(sensor) ?? 0) + received - totalGiven(own) - own.entries + own.exits;
+		return (this.initial.get(sensor) ?? 0) + received + own.exits + sumCounts(own.taken);
+	}
+
+	outflowOf(sensor: SensorId): number {
+		const own = this.row(sensor);
+		return own.entries + totalGiven(own);
+	}
+
+	/**
+	 * Who grants `sensor`'s leases: the tracker's latest assignment as its row carries it,
+	 * else the default. Null when nobody does: it is the area's only admitting sensor (or
+	 * admits nowhere), so there is nobody to take its permits back.
+	 */
+	assignmentOf(sensor: SensorId): Assignment | null {
+		const assigned = this.row(sensor).assignment;
+		if (assigned) return assigned;
+		const granter = defaultGranter(this.ring, sensor);
+		return granter === null ? null : { gen: 0, granter, formerTaken: 0, floor: 0 };
+	}
+
+	/** How far `sensor`'s outflow may go: unbounded with no granter, or granting itself (the last one alive). */
+	capOf(sensor: SensorId): number {
+		const assignment = this.assignmentOf(sensor);
+		if (assignment === null || assignment.granter === sensor) return Infinity;
+		const lease = this.row(assignment.granter).leases.get(sensor);
+		return Math.max(assignment.floor, lease?.gen === assignment.gen ? lease.cap : 0);
+	}
+
+	/** All its granters took from `sensor`: the current one's takes, and the former ones' (at least what the tracker said). */
+	takenFrom(sensor: SensorId): number {
+		const assignment = this.assignmentOf(sensor);
+		const current = assignment?.granter ?? null;
+		const byCurrent = current === null ? 0 : this.row(current).taken.get(sensor) ?? 0;
+		return byCurrent + Math.max(this.takenByOthers(sensor, current), assignment?.formerTaken ?? 0);
+	}
+
+	/**
+	 * The inflow a granter may account for: `sensor`'s inflow less what granters other
+	 * than `granter` took. Null unless this replica knows `sensor`'s assignment `gen`.
+	 */
+	basisFor(sensor: SensorId, granter: SensorId, gen: number): number | null {
+		const assignment = this.assignmentOf(sensor);
+		if (assignment === null || assignment.gen !== gen) return null;
+		return this.inflowOf(sensor) - Math.max(this.takenByOthers(sensor, granter), assignment.formerTaken);
+	}
+
+	takenByOthers(sensor: SensorId, granter: SensorId | null): number {
+		let sum = 0;
+		for (const [owner, row] of this.#rows) if (owner !== granter) sum += row.taken.get(sensor) ?? 0;
+		return sum;
 	}
 
 	/** Room left in the area as far as this replica knows. */

@@ -16,6 +16,37 @@ export interface Row {
 	readonly refused: number;
 	/** Permits this sensor has handed to each other sensor of the area, cumulative. */
 	readonly given: ReadonlyMap<SensorId, number>;
+	/** As a granter: permits this sensor took back from each holder declared dead, cumulative. */
+	readonly taken: ReadonlyMap<SensorId, number>;
+	/** As a granter: the spending budget it gave each holder (design.md §5, counting/lease.ts). */
+	readonly leases: ReadonlyMap<SensorId, Lease>;
+	/** As a holder: who grants its leases, when the tracker moved that away from the default. */
+	readonly assignment: Assignment | null;
+}
+
+/**
+ * A budget a granter gave a holder: in assignment `gen`, the holder's outflow (entries
+ * plus permits given away) may reach `cap`, and no further. `basis` is the largest inflow
+ * the holder reported when asking: what the granter may take back above the cap.
+ */
+export interface Lease {
+	readonly gen: number;
+	readonly cap: number;
+	readonly basis: number;
+}
+
+/**
+ * Which sibling grants a holder's leases in one area. Generation 0 is the default (the
+ * next admitting sensor in layout order) and is never written; the tracker makes each
+ * later one, when the granter died. `formerTaken` is everything taken from the holder by
+ * granters before this one (final: they can take no more), `floor` the outflow the
+ * holder may already have reached under them.
+ */
+export interface Assignment {
+	readonly gen: number;
+	readonly granter: SensorId;
+	readonly formerTaken: number;
+	readonly floor: number;
 }
 
 export const EMPTY_ROW: Row = {
@@ -25,24 +56,52 @@ export const EMPTY_ROW: Row = {
 	staffExits: 0,
 	refused: 0,
 	given: new Map(),
+	taken: new Map(),
+	leases: new Map(),
+	assignment: null,
 };
 
 export type CounterField = 'entries' | 'exits' | 'staffEntries' | 'staffExits' | 'refused';
 
 /** The join of two versions of the same sensor's row: commutative, associative, idempotent. */
 export function mergeRows(a: Row, b: Row): Row {
-	const given = new Map(a.given);
-	for (const [to, count] of b.given) {
-		given.set(to, Math.max(given.get(to) ?? 0, count));
-	}
+	const leases = new Map(a.leases);
+	for (const [holder, lease] of b.leases) leases.set(holder, mergeLeases(leases.get(holder), lease));
 	return {
 		entries: Math.max(a.entries, b.entries),
 		exits: Math.max(a.exits, b.exits),
 		staffEntries: Math.max(a.staffEntries, b.staffEntries),
 		staffExits: Math.max(a.staffExits, b.staffExits),
 		refused: Math.max(a.refused, b.refused),
-		given,
+		given: mergeCounts(a.given, b.given),
+		taken: mergeCounts(a.taken, b.taken),
+		leases,
+		assignment: laterAssignment(a.assignment, b.assignment),
 	};
+}
+
+function mergeCounts(a: ReadonlyMap<SensorId, number>, b: ReadonlyMap<SensorId, number>): ReadonlyMap<SensorId, number> {
+	const merged = new Map(a);
+	for (const [to, count] of b) merged.set(to, Math.max(merged.get(to) ?? 0, count));
+	return merged;
+}
+
+/** A later generation replaces an earlier one; within one, cap and basis only grow. */
+export function mergeLeases(a: Lease | undefined, b: Lease): Lease {
+	if (a === undefined || b.gen > a.gen) return b;
+	if (a.gen > b.gen) return a;
+	return { gen: a.gen, cap: Math.max(a.cap, b.cap), basis: Math.max(a.basis, b.basis) };
+}
+
+function laterAssignment(a: Assignment | null, b: Assignment | null): Assignment | null {
+	if (a === null) return b;
+	if (b === null || a.gen >= b.gen) return a;
+	return b;
+}
+
+function coversCounts(a: ReadonlyMap<SensorId, number>, b: ReadonlyMap<SensorId, number>): boolean {
+	for (const [to, count] of b) if ((a.get(to) ?? 0) < count) return false;
+	return true;
 }
 
 /** True when `a` already holds everything `b` does, so merging `b` would change nothing. */
@@ -56,10 +115,12 @@ export function rowCovers(a: Row, b: Row): boolean {
 	) {
 		return false;
 	}
-	for (const [to, count] of b.given) {
-		if ((a.given.get(to) ?? 0) < count) return false;
+	if (!coversCounts(a.given, b.given) || !coversCounts(a.taken, b.taken)) return false;
+	for (const [holder, lease] of b.leases) {
+		const mine = a.leases.get(holder);
+		if (!mine || mine.gen < lease.gen || (mine.gen === lease.gen && (mine.cap < lease.cap || mine.basis < lease.basis))) return false;
 	}
-	return true;
+	return b.assignment === null || (a.assignment !== null && a.assignment.gen >= b.assignment.gen);
 }
 
 export function incremented(row: Row, field: CounterField, by = 1): Row {
@@ -73,7 +134,27 @@ export function withGift(row: Row, to: SensorId, count: number): Row {
 }
 
 export function totalGiven(row: Row): number {
+	return sumCounts(row.given);
+}
+
+export function withTaken(row: Row, from: SensorId, total: number): Row {
+	const taken = new Map(row.taken);
+	taken.set(from, Math.max(taken.get(from) ?? 0, total));
+	return { ...row, taken };
+}
+
+export function withLease(row: Row, holder: SensorId, lease: Lease): Row {
+	const leases = new Map(row.leases);
+	leases.set(holder, mergeLeases(leases.get(holder), lease));
+	return { ...row, leases };
+}
+
+export function withAssignment(row: Row, assignment: Assignment): Row {
+	return { ...row, assignment: laterAssignment(row.assignment, assignment) };
+}
+
+export function sumCounts(counts: ReadonlyMap<SensorId, number>): number {
 	let sum = 0;
-	for (const count of row.given.values()) sum += count;
+	for (const count of counts.values()) sum += count;
 	return sum;
 }

@@ -3,7 +3,8 @@ import type { MallLayout, Move, Sensor } from '../model/mall.js';
 import { AreaLedger } from './area-ledger.js';
 import { admittingSensors } from './admitting-sensors.js';
 import { initialPermits } from './initial-permits.js';
-import { incremented, mergeRows, rowCovers, withGift, type CounterField, type Row } from './row.js';
+import { grantLease, reclaimTarget, type LeaseRequest } from './lease.js';
+import { incremented, mergeRows, rowCovers, withAssignment, withGift, withLease, withTaken, type Assignment, type CounterField, type Row } from './row.js';
 
 export type Direction = 'enter' | 'exit';
 export type Person = 'visitor' | 'staff';
@@ -16,14 +17,25 @@ export type RefusalReason =
 	| 'no-permit'
 	/** Nobody is known to be inside the area being left. */
 	| 'empty'
+	/** The area has room and this sensor holds permits, but its lease is spent and its granter gave no more within the bounded wait. */
+	| 'cut-off'
 	/** The peer is shutting down and decides nothing more. */
 	| 'stopped';
 
 export type Attempt =
 	| { readonly kind: 'admitted'; readonly delta: ReadonlyMap<AreaId, 1 | -1> }
 	| { readonly kind: 'refused'; readonly reason: RefusalReason; readonly area: AreaId | null }
-	/** Room exists in these areas, but not at this sensor: borrow, then try again. */
-	| { readonly kind: 'short'; readonly areas: readonly AreaId[] };
+	/**
+	 * Room exists, but this sensor cannot spend it yet: in `areas` it holds no permit
+	 * (borrow one), in `leases` its budget is spent (ask its granter). Then try again.
+	 */
+	| { readonly kind: 'short'; readonly areas: readonly AreaId[]; readonly leases: readonly AreaId[] };
+
+/** A lease request and whom to send it to. */
+export interface LeaseAsk {
+	readonly granter: SensorId;
+	readonly request: LeaseRequest;
+}
 
 /**
  * Everything one sensor knows and decides, with no socket or timer in sight: its replica
@@ -35,6 +47,8 @@ export class SensorCounter {
 	readonly #ledgers = new Map<AreaId, AreaLedger>();
 	/** Areas whose own row changed since the shell last took them, to send out. */
 	readonly #dirty = new Set<AreaId>();
+	/** Areas where this sensor spends nothing until the tracker answers (it is leaving a self-grant). */
+	readonly #frozen = new Set<AreaId>();
 
 	constructor(readonly layout: MallLayout, readonly self: SensorId) {
 		const sensor = layout.sensors.get(self);
@@ -59,6 +73,19 @@ export class SensorCounter {
 		return this.#ledger(area).permitsOf(this.self);
 	}
 
+	/** Permits this sensor may spend now in `area`: held, and within its lease. */
+	spendable(area: AreaId): number {
+		if (this.#frozen.has(area)) return 0;
+		return this.#ledger(area).spendableOf(this.self);
+	}
+
+	/** How much of its lease is left in `area` (Infinity when it needs none). */
+	budget(area: AreaId): number {
+		if (this.#frozen.has(area)) return 0;
+		const ledger = this.#ledger(area);
+		return ledger.capOf(this.self) - ledger.outflowOf(this.self);
+	}
+
 	/**
 	 * Decides a move through this sensor, and applies it if admitted. Visitors need a
 	 * local permit in every area they enter; staff are counted apart and need none (a
@@ -75,13 +102,17 @@ export class SensorCounter {
 		}
 		if (who === 'visitor') {
 			const short: AreaId[] = [];
+			const leases: AreaId[] = [];
 			for (const area of move.enters) {
 				const ledger = this.#ledger(area);
-				if (ledger.permitsOf(this.self) >= 1) continue;
+				const held = ledger.permitsOf(this.self) >= 1;
+				const budgeted = this.budget(area) >= 1;
+				if (held && budgeted) continue;
 				if (ledger.room() <= 0) return { kind: 'refused', reason: 'full', area };
-				short.push(area);
+				if (!held) short.push(area);
+				if (!budgeted) leases.push(area);
 			}
-			if (short.length > 0) return { kind: 'short', areas: short };
+			if (short.length > 0 || leases.length > 0) return { kind: 'short', areas: short, leases };
 		}
 		const delta = new Map<AreaId, 1 | -1>();
 		for (const area of move.enters) {
@@ -103,7 +134,7 @@ export class SensorCounter {
 	/** Hands `count` of this sensor's permits in `area` to another sensor of the area. */
 	give(area: AreaId, to: SensorId, count: number): number {
 		const ledger = this.#ledger(area);
-		const granted = Math.min(count, ledger.permitsOf(this.self));
+		const granted = Math.min(count, this.spendable(area));
 		if (granted <= 0 || to === this.self || !ledger.hasSensor(to)) return 0;
 		ledger.write(this.self, withGift(ledger.row(this.self), to, granted));
 		this.#dirty.add(area);
@@ -131,6 +162,78 @@ export class SensorCounter {
 		return true;
 	}
 
+	/**
+	 * What to ask this sensor's granter in `area` so that its budget reaches `want` beyond
+	 * its outflow; null when it needs no lease there (it admits alone, or grants itself).
+	 */
+	leaseAsk(area: AreaId, want: number): LeaseAsk | null {
+		const ledger = this.#ledger(area);
+		const assignment = ledger.assignmentOf(this.self);
+		if (assignment === null || assignment.granter === this.self) return null;
+		const basis = ledger.basisFor(this.self, assignment.granter, assignment.gen) ?? 0;
+		return { granter: assignment.granter, request: { gen: assignment.gen, basis, outflow: ledger.outflowOf(this.self), want, floor: assignment.floor } };
+	}
+
+	/** As `holder`'s granter: raises its lease for `request`. Returns whether our row changed. */
+	grant(area: AreaId, holder: SensorId, request: LeaseRequest): boolean {
+		const ledger = this.#ledgers.get(area);
+		if (!ledger || holder === this.self || !ledger.hasSensor(holder)) return false;
+		const row = ledger.row(this.self);
+		const current = row.leases.get(holder);
+		const next = grantLease(current, request);
+		if (current && next.gen === current.gen && next.cap === current.cap && next.basis === current.basis) return false;
+		ledger.write(this.self, withLease(row, holder, next));
+		this.#dirty.add(area);
+		return true;
+	}
+
+	/**
+	 * As `holder`'s granter: the total we may have taken from it in `area`, if more than
+	 * we took so far, and the assignment generation that entitles us (the tracker checks it).
+	 */
+	reclaimable(area: AreaId, holder: SensorId): { readonly gen: number; readonly total: number } | null {
+		const ledger = this.#ledgers.get(area);
+		if (!ledger || holder === this.self) return null;
+		const row = ledger.row(this.self);
+		const lease = row.leases.get(holder);
+		const assignment = ledger.assignmentOf(holder);
+		let target: { gen: number; total: number } | null = null;
+		if (lease && lease.gen > (assignment?.gen ?? -1)) {
+			// We granted in a generation the holder's rows have not shown us yet.
+			target = { gen: lease.gen, total: reclaimTarget(lease, lease.gen, 0, null) };
+		} else if (assignment !== null && assignment.granter === this.self) {
+			target = { gen: assignment.gen, total: reclaimTarget(lease, assignment.gen, assignment.floor, ledger.basisFor(holder, this.self, assignment.gen)) };
+		}
+		if (target === null || target.total <= (row.taken.get(holder) ?? 0)) return null;
+		return target;
+	}
+
+	/** Records that the tracker let us take `total` (cumulative) from `holder` in `area`. */
+	recordTake(area: AreaId, holder: SensorId, total: number): void {
+		const ledger = this.#ledger(area);
+		ledger.write(this.self, withTaken(ledger.row(this.self), holder, total));
+		this.#dirty.add(area);
+	}
+
+	/** Takes a new assignment of our granter from the tracker. */
+	assign(area: AreaId, assignment: Assignment): void {
+		const ledger = this.#ledger(area);
+		const row = ledger.row(this.self);
+		if (row.assignment !== null && row.assignment.gen >= assignment.gen) return;
+		ledger.write(this.self, withAssignment(row, assignment));
+		this.#dirty.add(area);
+	}
+
+	/** Stops or resumes spending in `area` (while leaving a self-grant, until the tracker answers). */
+	freeze(area: AreaId, frozen: boolean): void {
+		if (frozen) this.#frozen.add(area);
+		else this.#frozen.delete(area);
+	}
+
+	isFrozen(area: AreaId): boolean {
+		return this.#frozen.has(area);
+	}
+
 	/** The areas whose own row changed since the last call. */
 	takeDirty(): AreaId[] {
 		const areas = [...this.#dirty];
@@ -156,5 +259,6 @@ export function ledgerFor(layout: MallLayout, area: AreaId): AreaLedger {
 	const info = layout.areas.get(area);
 	if (!info) throw new Error(`area ${area} is not in the mall layout`);
 	const sensors = layout.sensorsOf.get(area) ?? [];
-	return new AreaLedger(area, info.capacity, sensors, initialPermits(info.capacity, admittingSensors(layout, area)));
+	const ring = admittingSensors(layout, area);
+	return new AreaLedger(area, info.capacity, sensors, initialPermits(info.capacity, ring), ring);
 }

@@ -20,6 +20,9 @@ export const wireRow = z.strictObject({
 	sx: count, // staff exits
 	r: count, // refused
 	g: z.record(id, count), // permits given, by receiving sensor
+	t: z.record(id, count).optional(), // permits taken back, by dead holder (absent: none)
+	l: z.record(id, z.tuple([count, count, count])).optional(), // leases granted, by holder: [gen, cap, basis]
+	as: z.tuple([count, id, count, count]).optional(), // own assignment: [gen, granter, formerTaken, floor]
 });
 export type WireRow = z.infer<typeof wireRow>;
 
@@ -107,6 +110,16 @@ export const rowsMessage = z.strictObject({
 export const permitRequest = z.strictObject({ type: z.literal('permit-request'), area: id, want: count });
 export const permitDenied = z.strictObject({ type: z.literal('permit-denied'), area: id });
 /** Member → tracker, every few seconds and whenever a change looks missed: "I have up to version". */
+/** Holder → its granter: raise my lease in `area` (counting/lease.ts LeaseRequest). */
+export const leaseRequest = z.strictObject({ type: z.literal('lease-request'), area: id, gen: count, basis: count, out: count, want: count, floor: count });
+/** Granter → tracker: may I have taken `total` (cumulative) from dead `holder`? */
+export const takeRequest = z.strictObject({ type: z.literal('take'), area: id, holder: id, gen: count, total: count });
+export const takeReply = z.strictObject({ type: z.literal('take-reply'), area: id, holder: id, gen: count, total: count, ok: z.boolean(), reason: z.string().max(200).optional() });
+/** Holder → tracker: move my leases in `area` from generation `gen` to `to` (null: just tell me who grants them). */
+export const reassignRequest = z.strictObject({ type: z.literal('reassign'), area: id, gen: count, to: id.nullable(), floor: count });
+/** Tracker → holder: who grants its leases in `area` now (see counting/row.ts Assignment). */
+export const assignmentReply = z.strictObject({ type: z.literal('assignment'), area: id, gen: count, granter: id, formerTaken: count, floor: count, reason: z.string().max(200).optional() });
+
 export const directoryPull = z.strictObject({ type: z.literal('directory-pull'), version: count });
 /**
  * Tracker → member: one page of the directory. It holds the current record (or, in
@@ -154,6 +167,11 @@ export const memberMessage = z.discriminatedUnion('type', [
 	rowsMessage,
 	permitRequest,
 	permitDenied,
+	leaseRequest,
+	takeRequest,
+	takeReply,
+	reassignRequest,
+	assignmentReply,
 	directoryPull,
 	directoryPage,
 	documentPull,

@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SavedGranters } from '../counting/granter-registry.js';
 import { exportIdentity, generateIdentity, importIdentity, type Identity } from '../security/keys.js';
 
 /** The data directory cannot be used; the message says which file and why. */
@@ -12,6 +13,15 @@ interface Saved {
 	/** The tracker's: the last incarnation it gave each member, and the epochs it ran. */
 	readonly members?: Record<string, number>;
 	readonly epochs?: number[];
+	/** The tracker's: who grants each holder's leases, and what each granter took (counting/granter-registry.ts). */
+	readonly granters?: SavedGranters;
+}
+
+interface Changes {
+	incarnation?: number;
+	members?: ReadonlyMap<string, number>;
+	epochs?: readonly number[];
+	granters?: SavedGranters;
 }
 
 /**
@@ -21,17 +31,22 @@ interface Saved {
  * Written atomically (temporary file, then rename): a crash leaves the old file or the new.
  */
 export class DataDirectory {
+	/** Saves one after the other, so that a later save never lands before an earlier one. */
+	#writing: Promise<void> = Promise.resolve();
+
 	private constructor(
 		readonly path: string | null,
 		readonly name: string,
 		readonly identity: Identity,
-		readonly lastIncarnation: number,
-		readonly members: ReadonlyMap<string, number>,
-		readonly epochs: readonly number[],
+		/** As loaded, then as last saved: each save keeps whatever it does not change. */
+		public lastIncarnation: number,
+		public members: ReadonlyMap<string, number>,
+		public epochs: readonly number[],
+		public granters: SavedGranters,
 	) {}
 
 	static async open(path: string | undefined, name: string): Promise<DataDirectory> {
-		if (path === undefined) return new DataDirectory(null, name, generateIdentity(), 0, new Map(), []);
+		if (path === undefined) return new DataDirectory(null, name, generateIdentity(), 0, new Map(), [], {});
 		try {
 			await mkdir(path, { recursive: true });
 		} catch (error) {
@@ -42,28 +57,37 @@ export class DataDirectory {
 		try {
 			text = await readFile(file, 'utf8');
 		} catch {
-			const fresh = new DataDirectory(path, name, generateIdentity(), 0, new Map(), []);
+			const fresh = new DataDirectory(path, name, generateIdentity(), 0, new Map(), [], {});
 			await fresh.save({});
 			return fresh;
 		}
 		try {
 			const saved = JSON.parse(text) as Saved;
-			return new DataDirectory(path, name, importIdentity(saved.keys), saved.incarnation, new Map(Object.entries(saved.members ?? {})), saved.epochs ?? []);
+			return new DataDirectory(path, name, importIdentity(saved.keys), saved.incarnation, new Map(Object.entries(saved.members ?? {})), saved.epochs ?? [], saved.granters ?? {});
 		} catch (error) {
 			throw new DataDirectoryError(`${file}: unreadable (${(error as Error).message}); move it away to start with a new identity`);
 		}
 	}
 
-	async save(changes: { incarnation?: number; members?: ReadonlyMap<string, number>; epochs?: readonly number[] }): Promise<void> {
-		if (this.path === null) return;
+	save(changes: Changes): Promise<void> {
+		this.lastIncarnation = changes.incarnation ?? this.lastIncarnation;
+		this.members = new Map(changes.members ?? this.members);
+		this.epochs = [...(changes.epochs ?? this.epochs)];
+		this.granters = changes.granters ?? this.granters;
+		if (this.path === null) return Promise.resolve();
 		const file = join(this.path, `${this.name}.json`);
 		const saved: Saved = {
 			keys: exportIdentity(this.identity),
-			incarnation: changes.incarnation ?? this.lastIncarnation,
-			members: Object.fromEntries(changes.members ?? this.members),
-			epochs: [...(changes.epochs ?? this.epochs)],
+			incarnation: this.lastIncarnation,
+			members: Object.fromEntries(this.members),
+			epochs: [...this.epochs],
+			granters: this.granters,
 		};
-		await writeFile(`${file}.tmp`, `${JSON.stringify(saved)}\n`, { mode: 0o600 });
-		await rename(`${file}.tmp`, file);
+		const write = async (): Promise<void> => {
+			await writeFile(`${file}.tmp`, `${JSON.stringify(saved)}\n`, { mode: 0o600 });
+			await rename(`${file}.tmp`, file);
+		};
+		this.#writing = this.#writing.then(write, write);
+		return this.#writing;
 	}
 }

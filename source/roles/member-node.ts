@@ -122,6 +122,11 @@ export class MemberNode {
 		return this.#lastFromTracker;
 	}
 
+	/** True while logging in again: the directory is being rebuilt and may lack members. */
+	get rejoining(): boolean {
+		return this.#rejoining;
+	}
+
 	get trackerId(): string {
 		return this.#welcome.trackerId;
 	}

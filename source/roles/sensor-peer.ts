@@ -3,9 +3,11 @@ import { sensorId } from '../model/ids.js';
 import { admittingSensors } from '../counting/admitting-sensors.js';
 import { DemandMeter } from '../counting/demand-meter.js';
 import { loanSize, rebalanceGift } from '../counting/rebalance.js';
+import { budgetWanted } from '../counting/lease.js';
 import { SensorCounter, type Direction, type Person, type RefusalReason } from '../counting/sensor-counter.js';
 import { Router } from '../network/routing.js';
 import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
+import type { Assignment } from '../counting/row.js';
 import { rowFromWire, rowToWire } from '../protocol/wire-row.js';
 import { MemberNode, type MemberOptions } from './member-node.js';
 import { EMPTY_ROW, mergeRows, type Row } from '../counting/row.js';
@@ -22,7 +24,7 @@ export interface PeerStatus {
 	readonly incarnation: number;
 	readonly admitted: number;
 	readonly refused: number;
-	readonly areas: Record<string, { capacity: number; occupancy: number; staff: number; permits: number }>;
+	readonly areas: Record<string, { capacity: number; occupancy: number; staff: number; permits: number; budget: number | null; granter: string | null }>;
 	/** Members in this peer's directory, itself included: one row per identity. */
 	readonly members: number;
 	readonly epoch: number;
@@ -70,6 +72,23 @@ export class SensorPeer {
 	#running = true;
 	/** While fetching our own rows at start: the members yet to answer. */
 	#ownRowsAwaited: Set<string> | null = null;
+	/** Lease requests out, per area, and when: a granter that does not answer is asked again. */
+	readonly #leaseAsked = new Map<AreaId, number>();
+	/**
+	 * Areas where we spend nothing until the tracker answers, and when we last asked: at
+	 * start (who grants our lease now?), or while handing back a self-grant (`leaving`).
+	 */
+	readonly #awaiting = new Map<AreaId, { at: number; readonly leaving: { readonly gen: number; readonly to: SensorId } | null }>();
+	/** When we last asked the tracker to move our lease away from a granter that is gone, per area. */
+	readonly #reassignAsked = new Map<AreaId, number>();
+	/** Takes asked of the tracker, by `area holder`: when, and whether it said no. */
+	readonly #takesAsked = new Map<string, { at: number; refused: boolean }>();
+	/** The directory's sensors by sensor id, rebuilt when the directory changes. */
+	#bySensor: { version: number; members: ReadonlyMap<string, MemberRecord> } = { version: -1, members: new Map() };
+	/** How much lease budget to keep ahead, per area: from our own recent demand. */
+	readonly #wanted = new Map<AreaId, number>();
+	/** When this peer began serving: a sensor never seen since is as good as dead after the liveness bound. */
+	#servingSince = 0;
 
 	/** Own rows known to be on disk: the only ones ever sent (a row sent before it is durable could outlive a crash the log does not). */
 	readonly #persisted = new Map<AreaId, Row>();
@@ -99,6 +118,14 @@ export class SensorPeer {
 			peer.#persisted.set(area, peer.counter.ownRow(area));
 		}
 		peer.counter.takeDirty();
+		// Spend nothing under a lease until the tracker has said who grants it: a log that
+		// was lost or is behind could name a granter the tracker has since replaced.
+		for (const area of peer.counter.areas) {
+			if (peer.counter.ledger(area)!.assignmentOf(peer.sensor) === null) continue;
+			peer.counter.freeze(area, true);
+			peer.#awaiting.set(area, { at: -Infinity, leaving: null });
+		}
+		peer.#servingSince = clock.now();
 		node.serve({
 			onMessage: (sender, message) => peer.#onMessage(sender, message),
 			onJoined: (member) => peer.#sendAllRowsTo(member),
@@ -109,6 +136,8 @@ export class SensorPeer {
 		});
 		peer.#cancels.push(clock.setInterval(() => peer.#antiEntropy(), timings.antiEntropyMs));
 		peer.#cancels.push(clock.setInterval(() => peer.#rebalance(), timings.rebalanceMs));
+		peer.#cancels.push(clock.setInterval(() => peer.#leases(), timings.rebalanceMs));
+		peer.#leases();
 		peer.#cancels.push(clock.setInterval(() => peer.#expirePending(), Math.max(5, Math.floor(timings.borrowRetryMs / 2))));
 		const fetched = await peer.#fetchOwnRows();
 		if (options.restored || fetched > 0 || node.self.incarnation > 1) {
@@ -182,7 +211,9 @@ export class SensorPeer {
 		const areas: PeerStatus['areas'] = {};
 		for (const area of this.counter.areas) {
 			const ledger = this.counter.ledger(area)!;
-			areas[area] = { capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), permits: ledger.permitsOf(this.sensor) };
+			const budget = this.counter.budget(area);
+			const granter = ledger.assignmentOf(this.sensor)?.granter ?? null;
+			areas[area] = { capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), permits: ledger.permitsOf(this.sensor), budget: Number.isFinite(budget) ? budget : null, granter: granter === this.sensor ? null : granter };
 		}
 		const now = this.node.options.clock.now();
 		const neighbours: PeerStatus['neighbours'] = {};
@@ -206,6 +237,8 @@ export class SensorPeer {
 		const person: Person = this.counter.sensor.staffOnly ? 'staff' : pending.person;
 		if (attempt.kind === 'admitted') {
 			this.admitted++;
+			const now = this.node.options.clock.now();
+			for (const [area, change] of attempt.delta) if (change > 0) this.#topUp(area, now, false);
 			// The gate turns green only once the admission is on disk.
 			void this.#save().then(
 				() => pending.resolve({ type, admitted: true, person, delta: Object.fromEntries(attempt.delta) }),
@@ -220,13 +253,15 @@ export class SensorPeer {
 		}
 		const now = this.node.options.clock.now();
 		if (now >= pending.deadline) {
-			this.#refuse(pending, 'no-permit', attempt.areas[0] ?? null);
+			if (attempt.areas.length > 0) this.#refuse(pending, 'no-permit', attempt.areas[0]!);
+			else this.#refuse(pending, 'cut-off', attempt.leases[0] ?? null);
 			return true;
 		}
+		for (const area of attempt.leases) this.#topUp(area, now, true);
 		let anyLender = false;
 		for (const area of attempt.areas) anyLender = this.#borrow(area, now) || anyLender;
-		if (!anyLender) {
-			this.#refuse(pending, 'no-permit', attempt.areas[0] ?? null);
+		if (attempt.areas.length > 0 && !anyLender) {
+			this.#refuse(pending, 'no-permit', attempt.areas[0]!);
 			return true;
 		}
 		return false;
@@ -234,7 +269,7 @@ export class SensorPeer {
 
 	#refuse(pending: Pending, reason: RefusalReason, area: AreaId | null): void {
 		this.refused++;
-		if (area !== null && (reason === 'full' || reason === 'no-permit')) {
+		if (area !== null && (reason === 'full' || reason === 'no-permit' || reason === 'cut-off')) {
 			this.counter.recordRefusal(area);
 			void this.#save().catch(() => {});
 		}
@@ -256,6 +291,12 @@ export class SensorPeer {
 				return `${area} is at capacity (${ledger?.occupancy()}/${ledger?.capacity})`;
 			case 'no-permit':
 				return `${area} has room (${ledger?.occupancy()}/${ledger?.capacity}) but no sensor lent a permit within ${this.node.options.timings.borrowWaitMs} ms`;
+			case 'cut-off': {
+				const granter = area === null ? null : ledger?.assignmentOf(this.sensor)?.granter;
+				return this.counter.isFrozen(area!)
+					? `${area} has room, but this sensor spends nothing there until the tracker confirms who grants its lease`
+					: `${area} has room, but this sensor's lease there is spent and its granter ${granter} gave no more within ${this.node.options.timings.borrowWaitMs} ms`;
+			}
 			case 'empty':
 				return `nobody is known to be in ${area}`;
 			case 'stopped':
@@ -325,7 +366,9 @@ export class SensorPeer {
 						this.node.link.traffic.countDrop('not-allowed');
 						continue;
 					}
-					changed = this.counter.merge(area, sensorId(sender.sensor), rowFromWire(wire)) || changed;
+					const merged = this.counter.merge(area, sensorId(sender.sensor), rowFromWire(wire));
+					changed = merged || changed;
+					if (merged && this.counter.ledger(area)!.assignmentOf(this.sensor)?.granter === sender.sensor) this.#leaseAsked.delete(area);
 				}
 				if (changed && this.#pending.length > 0) this.#expirePending();
 				return;
@@ -336,11 +379,77 @@ export class SensorPeer {
 					this.node.link.traffic.countDrop('not-allowed');
 					return;
 				}
-				const lent = this.counter.give(area, sensorId(sender.sensor), loanSize(this.counter.permits(area), message.want));
+				const size = loanSize(this.counter.permits(area), message.want);
+				const lent = this.counter.give(area, sensorId(sender.sensor), size);
 				// The loan reaches the borrower in our row, sent once the row is on disk.
 				if (lent > 0) void this.#save(true).catch(() => {});
-				else this.node.send(sender.id, { type: 'permit-denied', area });
+				// Held but not yet within our lease: stay silent, the borrower asks again shortly.
+				else if (size === 0) this.node.send(sender.id, { type: 'permit-denied', area });
 				this.node.link.traffic.countUnicast();
+				// Our lease held back part of the loan: ask for enough to lend in full next time.
+				this.#topUp(area, this.node.options.clock.now(), lent < size, size);
+				return;
+			}
+			case 'lease-request': {
+				const area = message.area as AreaId;
+				if (sender.sensor === null || !this.counter.ledger(area)?.hasSensor(sensorId(sender.sensor))) {
+					this.node.link.traffic.countDrop('not-allowed');
+					return;
+				}
+				const holder = sensorId(sender.sensor);
+				const changed = this.counter.grant(area, holder, { gen: message.gen, basis: message.basis, outflow: message.out, want: message.want, floor: message.floor });
+				// The lease reaches the holder in our row, and only once the row is on disk.
+				if (changed) void this.#save(true).then(() => this.#sendRowsTo(sender.id, [area]), () => {});
+				else this.#sendRowsTo(sender.id, [area]);
+				this.node.link.traffic.countUnicast();
+				return;
+			}
+			case 'take-reply': {
+				if (sender.id !== this.node.trackerId) return;
+				const area = message.area as AreaId;
+				const holder = sensorId(message.holder);
+				const key = `${area} ${holder}`;
+				if (!message.ok) {
+					if (!this.#takesAsked.get(key)?.refused) this.node.options.events({ type: 'reclaim-refused', area, from: holder, reason: message.reason ?? 'refused' });
+					this.#takesAsked.set(key, { at: this.node.options.clock.now(), refused: true });
+					return;
+				}
+				this.#takesAsked.delete(key);
+				const ledger = this.counter.ledger(area);
+				if (!ledger) return;
+				const before = ledger.row(this.sensor).taken.get(holder) ?? 0;
+				if (message.total <= before) return;
+				this.counter.recordTake(area, holder, message.total);
+				void this.#save(true).then(() => {
+					this.node.options.events({ type: 'reclaim', sensor: this.sensor, area, from: holder, permits: message.total - before, total: message.total, gen: message.gen });
+				}, () => {});
+				return;
+			}
+			case 'assignment': {
+				if (sender.id !== this.node.trackerId) return;
+				const area = message.area as AreaId;
+				if (!this.counter.ledger(area)) return;
+				const previous = this.counter.ledger(area)!.assignmentOf(this.sensor);
+				const assignment: Assignment = { gen: message.gen, granter: sensorId(message.granter), formerTaken: message.formerTaken, floor: message.floor };
+				if (message.gen > 0) this.counter.assign(area, assignment);
+				const waiting = this.#awaiting.get(area);
+				// Durable before it takes effect: a restart must not fall back to the former granter.
+				void this.#save(true).then(() => {
+					this.#reassignAsked.delete(area);
+					this.#leaseAsked.delete(area);
+					// Handing back a self-grant: only the move itself ends the freeze. Any
+					// other answer may be older than the request still on its way.
+					const moved = !waiting?.leaving || message.gen > waiting.leaving.gen;
+					if (moved && waiting && this.#awaiting.get(area) === waiting) {
+						this.#awaiting.delete(area);
+						this.counter.freeze(area, false);
+					}
+					if (previous && previous.gen < message.gen) {
+						this.node.options.events({ type: 'granter', sensor: this.sensor, area, granter: message.granter, gen: message.gen, previous: previous.granter });
+					}
+					this.#topUp(area, this.node.options.clock.now(), true);
+					this.#expirePending();
+				}, () => {});
 				return;
 			}
 			case 'own-rows-query': {
@@ -451,6 +560,132 @@ export class SensorPeer {
 		this.node.send(member, { type: 'rows', rows: areas.map((area) => rowToWire(area, this.#persisted.get(area) ?? EMPTY_ROW)), traffic: { sent, flood } });
 	}
 
+	/**
+	 * Keeps this sensor's lease ahead of its demand in `area` (counting/lease.ts): asks its
+	 * granter for more once less than half of what it wants is left, or at once when a
+	 * move waits (`urgent`). A granter that is gone gets replaced through the tracker.
+	 */
+	#topUp(area: AreaId, now: number, urgent: boolean, extra = 0): void {
+		const budget = this.counter.budget(area);
+		if (budget === Infinity || this.counter.isFrozen(area)) return;
+		const want = Math.max(this.#wanted.get(area) ?? budgetWanted(0), extra);
+		if (!urgent && (budget >= want / 2 || this.counter.permits(area) <= budget)) return;
+		const asked = this.#leaseAsked.get(area);
+		if (asked !== undefined && now - asked < this.node.options.timings.borrowRetryMs) return;
+		const ask = this.counter.leaseAsk(area, want);
+		if (ask === null) return;
+		const granter = this.#memberOf(ask.granter);
+		if (granter === null || this.node.liveness.isDead(granter.id)) {
+			this.#leaveGranter(area, now);
+			return;
+		}
+		const { gen, basis, outflow, floor } = ask.request;
+		this.node.send(granter.id, { type: 'lease-request', area, gen, basis: Math.max(0, basis), out: outflow, want, floor });
+		this.node.link.traffic.countUnicast();
+		this.#leaseAsked.set(area, now);
+	}
+
+	/**
+	 * The lease duties, every rebalance tick: keep our budgets topped up; move to another
+	 * granter when ours is gone (or back from granting ourselves once a sibling is alive);
+	 * and, as a granter, take back what dead holders held above their leases.
+	 */
+	#leases(): void {
+		// While logging in again the directory lacks members that are alive: judge nobody gone.
+		if (!this.#running || this.node.rejoining) return;
+		const now = this.node.options.clock.now();
+		const retryMs = this.node.options.timings.handshakeRetryMs;
+		for (const area of this.counter.areas) {
+			const ledger = this.counter.ledger(area)!;
+			const assignment = ledger.assignmentOf(this.sensor);
+			const waiting = this.#awaiting.get(area);
+			if (assignment === null) {
+				// Needs no lease here.
+			} else if (waiting) {
+				if (now - waiting.at >= retryMs) {
+					waiting.at = now;
+					const to = waiting.leaving?.to ?? null;
+					// Frozen, our outflow cannot move: the floor is the same each time we ask.
+					this.node.send(this.node.trackerId, { type: 'reassign', area, gen: waiting.leaving?.gen ?? assignment.gen, to, floor: to === null ? 0 : ledger.outflowOf(this.sensor) });
+				}
+			} else if (assignment.granter === this.sensor) {
+				// Granting ourselves, nobody could take our permits if we died: hand the role
+				// back once a sibling is alive, spending nothing until the tracker has moved it.
+				const next = this.#nextAlive(ledger.ring, this.sensor);
+				if (next !== null && now - this.node.lastFromTracker < this.node.options.timings.trackerSilenceMs) {
+					this.counter.freeze(area, true);
+					this.#awaiting.set(area, { at: now, leaving: { gen: assignment.gen, to: next } });
+					this.node.send(this.node.trackerId, { type: 'reassign', area, gen: assignment.gen, to: next, floor: ledger.outflowOf(this.sensor) });
+				}
+			} else if (this.#gone(assignment.granter, now, false)) {
+				this.#leaveGranter(area, now);
+			} else {
+				this.#topUp(area, now, false);
+			}
+			for (const holder of ledger.sensors) {
+				if (holder === this.sensor || !this.#gone(holder, now, true)) continue;
+				const target = this.counter.reclaimable(area, holder);
+				if (target === null) continue;
+				const key = `${area} ${holder}`;
+				const asked = this.#takesAsked.get(key);
+				if (asked && now - asked.at < (asked.refused ? 10 * retryMs : retryMs)) continue;
+				this.#takesAsked.set(key, { at: now, refused: asked?.refused ?? false });
+				this.node.send(this.node.trackerId, { type: 'take', area, holder, gen: target.gen, total: target.total });
+			}
+		}
+	}
+
+	/**
+	 * Our granter in `area` is gone: asks the tracker to move our lease to the next live
+	 * sibling, or to ourselves if none is left. Until it answers we spend only what the
+	 * old granter gave, so that is the floor the next one starts from.
+	 */
+	#leaveGranter(area: AreaId, now: number): void {
+		const ledger = this.counter.ledger(area)!;
+		const assignment = ledger.assignmentOf(this.sensor);
+		if (assignment === null || assignment.granter === this.sensor || this.#awaiting.has(area) || this.node.rejoining) return;
+		const asked = this.#reassignAsked.get(area);
+		if (asked !== undefined && now - asked < this.node.options.timings.handshakeRetryMs) return;
+		this.#reassignAsked.set(area, now);
+		const next = this.#nextAlive(ledger.ring, assignment.granter) ?? this.sensor;
+		this.node.send(this.node.trackerId, { type: 'reassign', area, gen: assignment.gen, to: next, floor: ledger.capOf(this.sensor) });
+	}
+
+	/** The member speaking for `sensor`, if it is in the directory. */
+	#memberOf(sensor: SensorId): MemberRecord | null {
+		const directory = this.node.directory;
+		if (this.#bySensor.version !== directory.version) {
+			const members = new Map<string, MemberRecord>();
+			for (const member of directory.members()) if (member.role === 'sensor' && member.sensor !== null) members.set(member.sensor, member);
+			this.#bySensor = { version: directory.version, members };
+		}
+		return this.#bySensor.members.get(sensor) ?? null;
+	}
+
+	/**
+	 * A sensor is gone once failure detection declared it dead, or when it is not a member
+	 * (it left, or never joined). Before taking its permits we give one that never joined
+	 * since we serve as long as failure detection would: it may be starting too. Moving our
+	 * own lease to another granter needs no such wait: a move is always safe.
+	 */
+	#gone(sensor: SensorId, now: number, grace: boolean): boolean {
+		const member = this.#memberOf(sensor);
+		if (member !== null) return this.node.liveness.isDead(member.id);
+		return !grace || now - this.#servingSince >= this.node.options.timings.liveness.deadAfterMs;
+	}
+
+	/** The first sensor after `after` in `ring` that is a live member, ourselves aside. */
+	#nextAlive(ring: readonly SensorId[], after: SensorId): SensorId | null {
+		const start = ring.indexOf(after);
+		for (let step = 1; step <= ring.length; step++) {
+			const candidate = ring[(start + step) % ring.length]!;
+			if (candidate === this.sensor || candidate === after) continue;
+			const member = this.#memberOf(candidate);
+			if (member !== null && !this.node.liveness.isDead(member.id)) return candidate;
+		}
+		return null;
+	}
+
 	/** Moves idle permits towards the present siblings where entries happen. */
 	#rebalance(): void {
 		const now = this.node.options.clock.now();
@@ -461,6 +696,7 @@ export class SensorPeer {
 			const ledger = this.counter.ledger(area)!;
 			const meter = this.#demand.get(area)!;
 			meter.sample(ledger, now);
+			this.#wanted.set(area, budgetWanted(meter.demand().get(this.sensor) ?? 0));
 			const admitting = admittingSensors(this.node.layout, area).filter((sensor) => present.has(sensor));
 			const gift = rebalanceGift(ledger, this.sensor, admitting, meter.demand());
 			if (gift && this.counter.give(area, gift.to, gift.count) > 0) gave = true;

@@ -24,6 +24,8 @@ import { agree, ephemeralAgreement, generateIdentity, randomKey, type Identity }
 import { LoginThrottle } from '../security/login-throttle.js';
 import { verifyPassword } from '../security/password.js';
 import type { EventSink } from './events.js';
+import { GranterRegistry, type SavedGranters } from '../counting/granter-registry.js';
+import { areaId, sensorId } from '../model/ids.js';
 
 /** The tracker's member id, the same in every epoch. */
 export const TRACKER_ID = 'tracker';
@@ -48,6 +50,10 @@ export interface TrackerOptions {
 	readonly incarnations?: ReadonlyMap<string, number>;
 	/** Makes the incarnations durable; awaited before a welcome is sent. */
 	readonly onIncarnations?: (incarnations: ReadonlyMap<string, number>) => Promise<void>;
+	/** Who grants whose leases and what was taken back, as saved before a restart. */
+	readonly granters?: SavedGranters;
+	/** Makes the granter records durable; awaited before a take or a reassignment is answered. */
+	readonly onGranters?: (granters: SavedGranters) => Promise<void>;
 }
 
 interface PendingHandshake {
@@ -80,6 +86,7 @@ export class Tracker {
 	#announced = 0;
 	#lastAnnounce = -Infinity;
 	#announceScheduled: (() => void) | null = null;
+	readonly granters: GranterRegistry;
 	logins = 0;
 	refusals = 0;
 
@@ -96,6 +103,7 @@ export class Tracker {
 			networkKey: this.networkKey,
 			clock: options.clock,
 		});
+		this.granters = new GranterRegistry(options.mall, options.granters);
 		this.#layout = chunkDocument(layoutToJson(options.mall));
 		this.#layoutVersion = this.epoch;
 		options.transport.onReceive((bytes, from) => this.receive(bytes, from));
@@ -290,6 +298,10 @@ export class Tracker {
 				this.link.send(sender, { type: 'doc-chunk', doc: 'layout', version: this.#layoutVersion, index: message.index, total: this.#layout.length, data });
 				return;
 			}
+			case 'take':
+			case 'reassign':
+				this.#onLease(sender, message).catch((error: Error) => this.options.events({ type: 'error', message: `${message.type} from ${sender} failed: ${error.message}` }));
+				return;
 			case 'leave': {
 				const page = this.book.remove(sender);
 				this.link.removePeer(sender);
@@ -303,6 +315,42 @@ export class Tracker {
 			default:
 				this.link.traffic.countDrop('unexpected');
 		}
+	}
+
+	/**
+	 * Takes and reassignments (counting/granter-registry.ts): decided one at a time, made
+	 * durable, then answered. A repeated request gets the same answer.
+	 */
+	async #onLease(sender: string, message: Extract<MemberMessage, { type: 'take' | 'reassign' }>): Promise<void> {
+		const sensor = this.book.get(sender)?.sensor;
+		const area = areaId(message.area);
+		if (!sensor || !this.options.mall.areas.has(area)) {
+			this.link.traffic.countDrop('not-allowed');
+			return;
+		}
+		if (message.type === 'take') {
+			const holder = sensorId(message.holder);
+			const verdict = this.granters.take(area, holder, sensorId(sensor), message.gen, message.total);
+			if (verdict.ok) await this.options.onGranters?.(this.granters.toJSON());
+			if (verdict.ok) this.options.events({ type: 'take-approved', area, holder, granter: sensor, gen: message.gen, total: message.total });
+			this.link.send(sender, { type: 'take-reply', area, holder, gen: message.gen, total: message.total, ok: verdict.ok, ...(verdict.ok ? {} : { reason: verdict.reason }) });
+			return;
+		}
+		const holder = sensorId(sensor);
+		let reason: string | undefined;
+		if (message.to !== null) {
+			const before = this.granters.assignment(area, holder);
+			const verdict = this.granters.reassign(area, holder, message.gen, sensorId(message.to), message.floor);
+			if (!verdict.ok) reason = verdict.reason;
+			const after = this.granters.assignment(area, holder);
+			if (after && before && after.gen !== before.gen) {
+				await this.options.onGranters?.(this.granters.toJSON());
+				this.options.events({ type: 'granter-moved', area, holder, from: before.granter, to: after.granter, gen: after.gen });
+			}
+		}
+		const assignment = this.granters.assignment(area, holder);
+		if (!assignment) return;
+		this.link.send(sender, { type: 'assignment', area, ...assignment, ...(reason === undefined ? {} : { reason }) });
 	}
 
 	/**

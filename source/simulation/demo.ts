@@ -38,7 +38,7 @@ export interface DemoSummary {
 	readonly violations: number;
 	readonly converged: boolean;
 	readonly datagrams: { sent: number; flood: number; saved: number; savedPercent: number; dropped: Record<string, number> };
-	readonly moves: { tried: number; admitted: number; refused: number; perSecond: number };
+	readonly moves: { tried: number; admitted: number; refused: number; refusedBy: Record<string, number>; perSecond: number };
 	readonly peers: number;
 	readonly drainMs: number;
 }
@@ -63,6 +63,8 @@ export class Demo {
 	tried = 0;
 	admitted = 0;
 	refused = 0;
+	/** Refusals by reason: full is the network working; no-permit and cut-off are its limits showing. */
+	readonly refusedBy: Record<string, number> = {};
 	paused = false;
 	rate: number;
 	/** Sensors killed by the operator and not restarted yet. */
@@ -258,7 +260,10 @@ export class Demo {
 		void peer.move(move.direction, move.kind).then((answer) => {
 			this.#inFlight--;
 			if (answer.admitted) this.admitted++;
-			else this.refused++;
+			else {
+				this.refused++;
+				this.refusedBy[answer.reason] = (this.refusedBy[answer.reason] ?? 0) + 1;
+			}
 			this.#settle(move, answer.admitted, answer.admitted ? null : (answer.area as AreaId | null));
 		});
 	}
@@ -330,7 +335,7 @@ export class Demo {
 			violations: this.crowd.violations,
 			converged,
 			datagrams: this.datagrams(),
-			moves: { tried: this.tried, admitted: this.admitted, refused: this.refused, perSecond: Math.round((this.tried * 1000) / Math.max(1, trafficMs)) },
+			moves: { tried: this.tried, admitted: this.admitted, refused: this.refused, refusedBy: { ...this.refusedBy }, perSecond: Math.round((this.tried * 1000) / Math.max(1, trafficMs)) },
 			peers: this.peers.size,
 			drainMs: Math.round(drainMs),
 		};

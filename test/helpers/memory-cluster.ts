@@ -1,6 +1,7 @@
 import { DEFAULT_TIMINGS, type Timings } from '../../source/network/config.js';
 import { systemClock } from '../../source/network/clock.js';
 import { MemoryNetwork, type Faults } from '../../source/network/memory-network.js';
+import { ControlledTransport } from '../../source/network/controlled-transport.js';
 import type { Mall } from '../../source/model/mall.js';
 import { generateIdentity } from '../../source/security/keys.js';
 import { Observer } from '../../source/roles/observer.js';
@@ -27,6 +28,8 @@ export class MemoryCluster {
 	readonly network: MemoryNetwork;
 	tracker: Tracker;
 	readonly closers: (() => Promise<void>)[] = [];
+	/** Each peer's transport, to cut it off from everyone (a partition) and heal it. */
+	readonly cables = new Map<SensorPeer, ControlledTransport>();
 
 	constructor(readonly mall: Mall, readonly passwords: ReadonlyMap<string, string>, faults?: Faults, seed = 1) {
 		this.network = new MemoryNetwork(faults, seed);
@@ -38,10 +41,11 @@ export class MemoryCluster {
 		user: string,
 		overrides: { password?: string; sensor?: string | null; journal?: PeerJournal | null; restored?: Restored | null; events?: EventSink; lastIncarnation?: number } = {},
 	): Promise<SensorPeer> {
+		const transport = new ControlledTransport(this.network.bind());
 		const peer = await SensorPeer.start({
 			journal: overrides.journal ?? null,
 			restored: overrides.restored ?? null,
-			transport: this.network.bind(),
+			transport,
 			clock: systemClock,
 			timings: TEST_TIMINGS,
 			tracker: this.tracker.address,
@@ -53,7 +57,13 @@ export class MemoryCluster {
 			events: overrides.events ?? (() => {}),
 		});
 		this.closers.push(() => peer.close());
+		this.cables.set(peer, transport);
 		return peer;
+	}
+
+	/** Cuts `peer` off from every other member and the tracker, or heals it. */
+	partition(peer: SensorPeer, cut: boolean): void {
+		this.cables.get(peer)!.partitioned = cut;
 	}
 
 	async observer(user = 'ops', areas: string[] | null = null): Promise<Observer> {
@@ -76,8 +86,9 @@ export class MemoryCluster {
 	/** Kills the tracker and starts a new one at the same address with the same keys: a new epoch. */
 	async restartTracker(): Promise<Tracker> {
 		const { address, identity } = this.tracker;
+		const granters = this.tracker.granters.toJSON(); // as its data directory would keep them
 		await this.tracker.close();
-		this.tracker = new Tracker({ mall: this.mall, transport: this.network.bind(address.port), clock: systemClock, events: () => {}, identity });
+		this.tracker = new Tracker({ mall: this.mall, transport: this.network.bind(address.port), clock: systemClock, events: () => {}, identity, granters });
 		this.closers.push(() => this.tracker.close());
 		return this.tracker;
 	}

@@ -6,7 +6,8 @@ import type { MallLayout } from '../../source/model/mall.js';
  * two street entrances and a store with two doors, so every area has two sensors that
  * admit into it concurrently.
  */
-export function tinyLayout({ mall = 10, floor = 8, store = 3 } = {}): MallLayout {
+export function tinyLayout({ mall = 10, floor = 8, store = 3, sideDoor = false } = {}): MallLayout {
+	const door = (id: string, name: string) => ({ id, kind: 'store-door' as const, name, staffOnly: false, inward: { enters: ['shop'], leaves: [] }, outward: { enters: [], leaves: ['shop'] } });
 	const json: LayoutJson = {
 		name: 'tiny',
 		areas: [
@@ -18,8 +19,9 @@ export function tinyLayout({ mall = 10, floor = 8, store = 3 } = {}): MallLayout
 			{ id: 'north', kind: 'entrance', name: 'North', staffOnly: false, inward: { enters: ['mall', 'ground'], leaves: [] }, outward: { enters: [], leaves: ['mall', 'ground'] } },
 			{ id: 'south', kind: 'entrance', name: 'South', staffOnly: false, inward: { enters: ['mall', 'ground'], leaves: [] }, outward: { enters: [], leaves: ['mall', 'ground'] } },
 			{ id: 'staff', kind: 'staff-entrance', name: 'Staff', staffOnly: true, inward: { enters: ['mall', 'ground'], leaves: [] }, outward: { enters: [], leaves: ['mall', 'ground'] } },
-			{ id: 'shop-front', kind: 'store-door', name: 'Shop front', staffOnly: false, inward: { enters: ['shop'], leaves: [] }, outward: { enters: [], leaves: ['shop'] } },
-			{ id: 'shop-back', kind: 'store-door', name: 'Shop back', staffOnly: false, inward: { enters: ['shop'], leaves: [] }, outward: { enters: [], leaves: ['shop'] } },
+			door('shop-front', 'Shop front'),
+			door('shop-back', 'Shop back'),
+			...(sideDoor ? [door('shop-side', 'Shop side')] : []),
 		],
 		floors: [{ floor: 'ground', stores: ['shop'] }],
 	};

@@ -13,6 +13,7 @@ export const TINY_PASSWORDS = new Map([
 	['shop-front', 'front-pass'],
 	['shop-back', 'back-pass'],
 	['ops', 'ops-pass'],
+	['shop-side', 'side-pass'], // only in a mall built with sideDoor
 ]);
 
 /** The tiny layout with one account per sensor (user = sensor id) and an observer `ops`. */
@@ -20,6 +21,7 @@ export async function tinyMall(capacities?: Parameters<typeof tinyLayout>[0]): P
 	const layout = tinyLayout(capacities);
 	const accounts = new Map<string, Account>();
 	for (const [user, password] of TINY_PASSWORDS) {
+		if (user === 'shop-side' && !capacities?.sideDoor) continue;
 		const role = user === 'ops' ? 'observer' : 'sensor';
 		accounts.set(user, { user, role, sensor: role === 'sensor' ? sensorId(user) : null, password: await hashPassword(password, TEST_SCRYPT) });
 	}
