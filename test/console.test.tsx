@@ -29,6 +29,7 @@ const data: ConsoleData = {
 	peers,
 	saved: { sent: 100, flood: 800, saved: 700, percent: 87.5, history: [1, 5, 10] },
 	recoveries: [{ peer: 'bakery-door', incarnation: 3, replayed: 42, ms: 130, fetched: 1, tornTail: true }],
+	reclaims: [{ by: 'fashion-door', from: 'fashion-side-door', area: 'fashion', permits: 12 }],
 	logs: ['first line', 'second line'],
 	simulation: { paused: false, rate: 300, population: 50, violations: 0, admitted: 70, refused: 19 },
 };
@@ -67,8 +68,16 @@ test('saved shows sent against flooding and the rate as a sparkline', (t) => {
 });
 
 test('recovery lists each restart with records replayed, time and rows fetched', (t) => {
-	const frame = render(<RecoveryPane recoveries={data.recoveries} focused={false} theme={dark} height={6} />).lastFrame() ?? '';
+	const frame = render(<RecoveryPane recoveries={data.recoveries} reclaims={[]} focused={false} theme={dark} height={6} />).lastFrame() ?? '';
 	t.regex(frame, /bakery-door +3 +42 +130 +1 torn tail cut/);
+	t.notRegex(frame, /reclaimed/);
+});
+
+test('recovery lists the permits taken back from peers declared dead, and their total in the title', (t) => {
+	const frame = render(<RecoveryPane recoveries={data.recoveries} reclaims={data.reclaims} focused={false} theme={dark} height={9} />).lastFrame() ?? '';
+	t.regex(frame, /Recovery — 1 restarts · 12 permits reclaimed/);
+	t.regex(frame, /bakery-door +3 +42/, 'restarts still shown');
+	t.regex(frame, /fashion-side-door +fashion-door +12 of fashion/);
 });
 
 test('the focus moves with Tab and Shift-Tab, and wraps', (t) => {
@@ -158,14 +167,14 @@ test('scrolling the logs pane with the arrows and f to follow again', (t) => {
 });
 
 test('Enter on a peer shows its own view of its areas, with its permits; Esc goes back', async (t) => {
-	const view = [{ id: 'bakery', kind: 'store' as const, name: 'Bakery', parent: 'ground', capacity: 8, occupancy: 7, staff: 1, refused: 12, permits: 1 }];
+	const view = [{ id: 'bakery', kind: 'store' as const, name: 'Bakery', parent: 'ground', capacity: 8, occupancy: 7, staff: 1, refused: 12, permits: 1, lease: 0 }];
 	const app = render(<ConsoleApp data={data} theme={dark} columns={160} rows={45} viewOf={(id) => (id === 'bakery-door' ? view : null)} onCommand={() => {}} />);
 	app.stdin.write('\t'); // Peers; bakery-door is the first row
 	await tick();
 	app.stdin.write('\r');
 	const seen = await frameMatching(app, /as bakery-door sees it/);
 	t.regex(seen, /as bakery-door sees it/);
-	t.regex(seen, /Bakery .* 7\/8 .* permits 1/);
+	t.regex(seen, /Bakery .* 7\/8 .* permits 1 lease 0/);
 	app.stdin.write('\u001B');
 	t.notRegex(await frameMatching(app, /Riverside .*50\/100/), /sees it/);
 	app.unmount();

@@ -14,6 +14,8 @@ export interface AreaRow {
 	readonly refused: number;
 	/** On a sensor's own console: the permits it holds in this area. */
 	readonly permits?: number;
+	/** And how many of them its lease lets it spend before its granter gives more (null: it needs no lease there). */
+	readonly lease?: number | null;
 }
 
 export interface PeerRow {
@@ -39,12 +41,31 @@ export interface RecoveryRow {
 	readonly tornTail: boolean;
 }
 
+/** Permits a granter took back from a sensor declared dead (counting/lease.ts). */
+export interface ReclaimRow {
+	readonly by: string;
+	readonly from: string;
+	readonly area: string;
+	readonly permits: number;
+}
+
+/** A budget as the console shows it: Infinity (no lease needed) becomes null. */
+export const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
+
+/** Turns `reclaim` events into rows: the same shape from a peer's log or the demo's. */
+export function reclaimRows(events: readonly { readonly type: string; readonly [key: string]: unknown }[]): ReclaimRow[] {
+	return events
+		.filter((event) => event.type === 'reclaim' || event.type === 'take-approved')
+		.map((event) => ({ by: String(event['sensor'] ?? event['granter']), from: String(event['from'] ?? event['holder']), area: String(event['area']), permits: Number(event['permits']) }));
+}
+
 export interface ConsoleData {
 	readonly header: { readonly role: string; readonly identity: string; readonly mall: string; readonly epoch: number; readonly trackerUp: boolean; readonly uptimeMs: number };
 	readonly areas: readonly AreaRow[];
 	readonly peers: readonly PeerRow[];
 	readonly saved: { readonly sent: number; readonly flood: number; readonly saved: number; readonly percent: number; readonly history: readonly number[] };
 	readonly recoveries: readonly RecoveryRow[];
+	readonly reclaims: readonly ReclaimRow[];
 	readonly logs: readonly string[];
 	readonly simulation: { readonly paused: boolean; readonly rate: number; readonly population: number; readonly violations: number; readonly admitted: number; readonly refused: number } | null;
 }

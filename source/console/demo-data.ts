@@ -1,6 +1,6 @@
 import type { Demo } from '../simulation/demo.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
-import type { AreaRow, ConsoleData, PeerRow, RecoveryRow } from './console-data.js';
+import { finite, reclaimRows, type AreaRow, type ConsoleData, type PeerRow, type RecoveryRow } from './console-data.js';
 import type { ConsoleSource } from './run-console.js';
 import { RateHistory, savedFigures } from './rate-history.js';
 
@@ -40,7 +40,7 @@ export class DemoData implements ConsoleSource {
 				datagramsOut: peer?.node.traffic.sent ?? 0,
 			});
 		}
-		const recoveries: RecoveryRow[] = demo.recoveries.map((event) => ({
+		const recoveries: RecoveryRow[] = demo.recoveries.filter((event) => event.type === 'recovery').map((event) => ({
 			peer: String(event['sensor']),
 			incarnation: Number(event['incarnation']),
 			replayed: Number(event['replayed']),
@@ -54,6 +54,7 @@ export class DemoData implements ConsoleSource {
 			peers,
 			saved: savedFigures(datagrams, this.#history, now),
 			recoveries,
+			reclaims: reclaimRows(demo.recoveries),
 			logs: demo.log,
 			simulation: { paused: demo.paused, rate: demo.rate, population: demo.crowd.population, violations: demo.crowd.violations, admitted: demo.admitted, refused: demo.refused },
 		};
@@ -65,7 +66,7 @@ export class DemoData implements ConsoleSource {
 		return [...peer.counter.areas].map((area) => {
 			const ledger = peer.counter.ledger(area)!;
 			const info = this.demo.options.mall.areas.get(area)!;
-			return { id: area, kind: info.kind, name: info.name, parent: info.parent, capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), refused: ledger.refused(), permits: peer.counter.permits(area) };
+			return { id: area, kind: info.kind, name: info.name, parent: info.parent, capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), refused: ledger.refused(), permits: peer.counter.permits(area), lease: finite(peer.counter.budget(area)) };
 		});
 	}
 

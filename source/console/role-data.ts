@@ -3,7 +3,7 @@ import type { Observer } from '../roles/observer.js';
 import type { SensorPeer } from '../roles/sensor-peer.js';
 import type { Tracker } from '../roles/tracker.js';
 import type { RoleEvent } from '../roles/events.js';
-import type { ConsoleData, PeerRow, RecoveryRow } from './console-data.js';
+import { finite, reclaimRows, type ConsoleData, type PeerRow, type ReclaimRow, type RecoveryRow } from './console-data.js';
 import type { ConsoleSource } from './run-console.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
 import { RateHistory, savedFigures } from './rate-history.js';
@@ -78,9 +78,21 @@ export class ObserverData implements ConsoleSource {
 			peers: membersOf(node, now),
 			saved: savedFigures(datagrams, this.#history, now),
 			recoveries: this.#restarts.rows,
+			reclaims: this.#reclaims(),
 			logs: this.log.lines,
 			simulation: null,
 		};
+	}
+
+	/** What granters took back, as the rows say: every replica sees the same. */
+	#reclaims(): ReclaimRow[] {
+		const rows: ReclaimRow[] = [];
+		for (const area of this.observer.node.layout.areas.keys()) {
+			for (const [by, row] of this.observer.ledger(area)?.rows() ?? []) {
+				for (const [from, permits] of row.taken) rows.push({ by, from, area, permits });
+			}
+		}
+		return rows;
 	}
 }
 
@@ -116,11 +128,12 @@ export class PeerData implements ConsoleSource {
 			areas: [...peer.counter.areas].map((id) => {
 				const ledger = peer.counter.ledger(id)!;
 				const area = node.layout.areas.get(id)!;
-				return { id, kind: area.kind, name: area.name, parent: area.parent, capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), refused: ledger.refused(), permits: peer.counter.permits(id) };
+				return { id, kind: area.kind, name: area.name, parent: area.parent, capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), refused: ledger.refused(), permits: peer.counter.permits(id), lease: finite(peer.counter.budget(id)) };
 			}),
 			peers: membersOf(node, now, (id) => ({ in: 0, out: node.link.sentTo.get(id) ?? 0 })),
 			saved: savedFigures(traffic, this.#history, now),
 			recoveries: [...own, ...this.#restarts.rows],
+			reclaims: reclaimRows(this.log.events),
 			logs: this.log.lines,
 			simulation: null,
 		};
@@ -157,6 +170,7 @@ export class TrackerData implements ConsoleSource {
 				};
 			}),
 			saved: { sent: 0, flood: 0, saved: 0, percent: 0, history: [] },
+			reclaims: reclaimRows(this.log.events),
 			recoveries,
 			logs: this.log.lines,
 			simulation: null,

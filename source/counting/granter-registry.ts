@@ -72,6 +72,11 @@ export class GranterRegistry {
 		return { ok: true };
 	}
 
+	/** What `granter` took from `holder` in `area` so far. */
+	takenBy(area: AreaId, holder: SensorId, granter: SensorId): number {
+		return this.#record(area, holder)?.takes.get(granter) ?? 0;
+	}
+
 	toJSON(): SavedGranters {
 		const saved: SavedGranters = {};
 		for (const [k, record] of this.#records) saved[k] = { gen: record.gen, granter: record.granter, floor: record.floor, takes: Object.fromEntries(record.takes) };

@@ -330,9 +330,12 @@ export class Tracker {
 		}
 		if (message.type === 'take') {
 			const holder = sensorId(message.holder);
+			const before = this.granters.takenBy(area, holder, sensorId(sensor));
 			const verdict = this.granters.take(area, holder, sensorId(sensor), message.gen, message.total);
-			if (verdict.ok) await this.options.onGranters?.(this.granters.toJSON());
-			if (verdict.ok) this.options.events({ type: 'take-approved', area, holder, granter: sensor, gen: message.gen, total: message.total });
+			if (verdict.ok && message.total > before) {
+				await this.options.onGranters?.(this.granters.toJSON());
+				this.options.events({ type: 'take-approved', area, holder, granter: sensor, gen: message.gen, total: message.total, permits: message.total - before });
+			}
 			this.link.send(sender, { type: 'take-reply', area, holder, gen: message.gen, total: message.total, ok: verdict.ok, ...(verdict.ok ? {} : { reason: verdict.reason }) });
 			return;
 		}

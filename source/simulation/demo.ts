@@ -149,8 +149,8 @@ export class Demo {
 			lastIncarnation,
 			events: (event) => {
 				this.#remember(lines, event);
-				if (event.type === 'recovery') this.recoveries.push(event);
-				if (event.type === 'recovery' || event.type === 'liveness') this.#remember(this.log, { ...event, peer: sensor });
+				if (event.type === 'recovery' || event.type === 'reclaim') this.recoveries.push(event);
+				if (event.type === 'recovery' || event.type === 'liveness' || event.type === 'reclaim' || event.type === 'granter') this.#remember(this.log, { ...event, peer: sensor });
 			},
 		});
 		this.peers.set(sensor, peer);

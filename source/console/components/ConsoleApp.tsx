@@ -164,7 +164,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 							<SavedPane saved={data.saved} focused={state.focus === 'saved'} theme={theme} height={middle} width={left} chart={chart} />
 						</Box>
 						<Box width={right}>
-							<RecoveryPane recoveries={data.recoveries} focused={state.focus === 'recovery'} theme={theme} height={middle} />
+							<RecoveryPane recoveries={data.recoveries} reclaims={data.reclaims} focused={state.focus === 'recovery'} theme={theme} height={middle} />
 						</Box>
 					</Box>
 					<Box>

@@ -22,7 +22,7 @@ const BESIDE_BAR = 61;
 
 export default function OccupancyPane({ areas, focused, theme, height, width, viewedBy = null }: Props) {
 	// Narrow (an 80-column terminal): staff and refusals give way to the bar.
-	const permitsWidth = areas.some((area) => area.permits !== undefined) ? 12 : 0;
+	const permitsWidth = areas.some((area) => area.permits !== undefined) ? 22 : 0;
 	const narrow = width < BESIDE_BAR + permitsWidth + 10;
 	const barWidth = Math.max(6, width - permitsWidth - (narrow ? BESIDE_BAR - 24 : BESIDE_BAR));
 	const ordered: AreaRow[] = [];
@@ -57,6 +57,7 @@ export default function OccupancyPane({ areas, focused, theme, height, width, vi
 							{LEVEL_WORD[level]}
 						</Text>
 						{area.permits === undefined ? null : <Text color={paint(theme, 'accent')}>{`  permits ${area.permits}`}</Text>}
+						{area.lease === undefined || area.lease === null ? null : <Text color={paint(theme, area.lease > 0 ? 'dim' : 'danger')}>{` lease ${area.lease}`}</Text>}
 					</Text>
 				);
 			})}
