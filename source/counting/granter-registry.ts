@@ -47,15 +47,16 @@ export class GranterRegistry {
 	}
 
 	/**
-	 * Moves the holder's leases to `to`, if `gen` is still current (a repeated or late
-	 * request changes nothing). `floor` is the outflow the holder may have reached so far.
+	 * Moves the holder's leases to `to` in a new generation, if `gen` is still current (a
+	 * repeated or late request changes nothing). `floor` is the outflow the holder may have
+	 * reached so far. Even a move to the same granter starts a new generation: the leases
+	 * of the old one, which may have grown since the holder asked, count no more.
 	 */
 	reassign(area: AreaId, holder: SensorId, gen: number, to: SensorId, floor: number): Verdict {
 		const record = this.#record(area, holder);
 		if (!record) return { ok: false, reason: `${holder} needs no granter in ${area}` };
 		if (!admittingSensors(this.layout, area).includes(to)) return { ok: false, reason: `${to} does not admit into ${area}` };
 		if (gen !== record.gen) return { ok: false, reason: `generation ${gen} is not current (${record.gen})` };
-		if (to === record.granter) return { ok: true };
 		this.#records.set(key(area, holder), { gen: record.gen + 1, granter: to, floor, takes: record.takes });
 		return { ok: true };
 	}

@@ -47,8 +47,10 @@ export class SensorCounter {
 	readonly #ledgers = new Map<AreaId, AreaLedger>();
 	/** Areas whose own row changed since the shell last took them, to send out. */
 	readonly #dirty = new Set<AreaId>();
-	/** Areas where this sensor spends nothing until the tracker answers (it is leaving a self-grant). */
+	/** Areas where this sensor spends nothing until the tracker confirms who grants its lease. */
 	readonly #frozen = new Set<AreaId>();
+	/** Areas where its outflow may not pass a bound until the tracker has moved its lease. */
+	readonly #limits = new Map<AreaId, number>();
 
 	constructor(readonly layout: MallLayout, readonly self: SensorId) {
 		const sensor = layout.sensors.get(self);
@@ -75,15 +77,15 @@ export class SensorCounter {
 
 	/** Permits this sensor may spend now in `area`: held, and within its lease. */
 	spendable(area: AreaId): number {
-		if (this.#frozen.has(area)) return 0;
-		return this.#ledger(area).spendableOf(this.self);
+		return Math.min(this.permits(area), this.budget(area));
 	}
 
 	/** How much of its lease is left in `area` (Infinity when it needs none). */
 	budget(area: AreaId): number {
 		if (this.#frozen.has(area)) return 0;
 		const ledger = this.#ledger(area);
-		return ledger.capOf(this.self) - ledger.outflowOf(this.self);
+		const cap = Math.min(ledger.capOf(this.self), this.#limits.get(area) ?? Infinity);
+		return cap - ledger.outflowOf(this.self);
 	}
 
 	/**
@@ -224,7 +226,16 @@ export class SensorCounter {
 		this.#dirty.add(area);
 	}
 
-	/** Stops or resumes spending in `area` (while leaving a self-grant, until the tracker answers). */
+	/**
+	 * Holds this sensor's outflow in `area` at `bound` (null: no longer) while the tracker
+	 * moves its lease: the bound is the floor it told the tracker, where the next granter starts.
+	 */
+	limit(area: AreaId, bound: number | null): void {
+		if (bound === null) this.#limits.delete(area);
+		else this.#limits.set(area, bound);
+	}
+
+	/** Stops or resumes spending in `area` (at start, until the tracker confirms who grants its lease). */
 	freeze(area: AreaId, frozen: boolean): void {
 		if (frozen) this.#frozen.add(area);
 		else this.#frozen.delete(area);

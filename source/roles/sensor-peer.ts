@@ -74,13 +74,14 @@ export class SensorPeer {
 	#ownRowsAwaited: Set<string> | null = null;
 	/** Lease requests out, per area, and when: a granter that does not answer is asked again. */
 	readonly #leaseAsked = new Map<AreaId, number>();
+	/** Areas where we spend nothing until the tracker says who grants our lease (at start), and when we asked. */
+	readonly #confirming = new Map<AreaId, number>();
 	/**
-	 * Areas where we spend nothing until the tracker answers, and when we last asked: at
-	 * start (who grants our lease now?), or while handing back a self-grant (`leaving`).
+	 * Moves of our lease asked of the tracker, per area: away from a granter that is gone,
+	 * or from granting ourselves. Until the tracker has made the move we spend at most
+	 * `floor`, the outflow the next granter starts from, and ask again with the same one.
 	 */
-	readonly #awaiting = new Map<AreaId, { at: number; readonly leaving: { readonly gen: number; readonly to: SensorId } | null }>();
-	/** When we last asked the tracker to move our lease away from a granter that is gone, per area. */
-	readonly #reassignAsked = new Map<AreaId, number>();
+	readonly #moving = new Map<AreaId, { at: number; readonly gen: number; readonly to: SensorId; readonly floor: number }>();
 	/** Takes asked of the tracker, by `area holder`: when, and whether it said no. */
 	readonly #takesAsked = new Map<string, { at: number; refused: boolean }>();
 	/** The directory's sensors by sensor id, rebuilt when the directory changes. */
@@ -123,7 +124,7 @@ export class SensorPeer {
 		for (const area of peer.counter.areas) {
 			if (peer.counter.ledger(area)!.assignmentOf(peer.sensor) === null) continue;
 			peer.counter.freeze(area, true);
-			peer.#awaiting.set(area, { at: -Infinity, leaving: null });
+			peer.#confirming.set(area, -Infinity);
 		}
 		peer.#servingSince = clock.now();
 		node.serve({
@@ -293,9 +294,9 @@ export class SensorPeer {
 				return `${area} has room (${ledger?.occupancy()}/${ledger?.capacity}) but no sensor lent a permit within ${this.node.options.timings.borrowWaitMs} ms`;
 			case 'cut-off': {
 				const granter = area === null ? null : ledger?.assignmentOf(this.sensor)?.granter;
-				return this.counter.isFrozen(area!)
-					? `${area} has room, but this sensor spends nothing there until the tracker confirms who grants its lease`
-					: `${area} has room, but this sensor's lease there is spent and its granter ${granter} gave no more within ${this.node.options.timings.borrowWaitMs} ms`;
+				if (this.counter.isFrozen(area!)) return `${area} has room, but this sensor spends nothing there until the tracker confirms who grants its lease`;
+				if (this.#moving.has(area!)) return `${area} has room, but this sensor's lease there is spent and is moving to another granter (the tracker has not answered yet)`;
+				return `${area} has room, but this sensor's lease there is spent and its granter ${granter} gave no more within ${this.node.options.timings.borrowWaitMs} ms`;
 			}
 			case 'empty':
 				return `nobody is known to be in ${area}`;
@@ -375,12 +376,10 @@ export class SensorPeer {
 			}
 			case 'permit-request': {
 				const area = message.area as AreaId;
-				if (sender.sensor === null || !this.counter.ledger(area)?.hasSensor(sensorId(sender.sensor))) {
-					this.node.link.traffic.countDrop('not-allowed');
-					return;
-				}
+				const borrower = this.#siblingIn(sender, area);
+				if (borrower === null) return;
 				const size = loanSize(this.counter.permits(area), message.want);
-				const lent = this.counter.give(area, sensorId(sender.sensor), size);
+				const lent = this.counter.give(area, borrower, size);
 				// The loan reaches the borrower in our row, sent once the row is on disk.
 				if (lent > 0) void this.#save(true).catch(() => {});
 				// Held but not yet within our lease: stay silent, the borrower asks again shortly.
@@ -392,11 +391,8 @@ export class SensorPeer {
 			}
 			case 'lease-request': {
 				const area = message.area as AreaId;
-				if (sender.sensor === null || !this.counter.ledger(area)?.hasSensor(sensorId(sender.sensor))) {
-					this.node.link.traffic.countDrop('not-allowed');
-					return;
-				}
-				const holder = sensorId(sender.sensor);
+				const holder = this.#siblingIn(sender, area);
+				if (holder === null) return;
 				const changed = this.counter.grant(area, holder, { gen: message.gen, basis: message.basis, outflow: message.out, want: message.want, floor: message.floor });
 				// The lease reaches the holder in our row, and only once the row is on disk.
 				if (changed) void this.#save(true).then(() => this.#sendRowsTo(sender.id, [area]), () => {});
@@ -432,17 +428,17 @@ export class SensorPeer {
 				const previous = this.counter.ledger(area)!.assignmentOf(this.sensor);
 				const assignment: Assignment = { gen: message.gen, granter: sensorId(message.granter), formerTaken: message.formerTaken, floor: message.floor };
 				if (message.gen > 0) this.counter.assign(area, assignment);
-				const waiting = this.#awaiting.get(area);
 				// Durable before it takes effect: a restart must not fall back to the former granter.
 				void this.#save(true).then(() => {
-					this.#reassignAsked.delete(area);
 					this.#leaseAsked.delete(area);
-					// Handing back a self-grant: only the move itself ends the freeze. Any
-					// other answer may be older than the request still on its way.
-					const moved = !waiting?.leaving || message.gen > waiting.leaving.gen;
-					if (moved && waiting && this.#awaiting.get(area) === waiting) {
-						this.#awaiting.delete(area);
-						this.counter.freeze(area, false);
+					if (this.#confirming.delete(area)) this.counter.freeze(area, false);
+					// Only the move itself ends a move: any other answer may be older than
+					// the request still on its way, which the tracker may yet accept.
+					const moving = this.#moving.get(area);
+					const current = this.counter.ledger(area)!.assignmentOf(this.sensor);
+					if (moving && current !== null && current.gen > moving.gen) {
+						this.#moving.delete(area);
+						this.counter.limit(area, null);
 					}
 					if (previous && previous.gen < message.gen) {
 						this.node.options.events({ type: 'granter', sensor: this.sensor, area, granter: message.granter, gen: message.gen, previous: previous.granter });
@@ -479,6 +475,15 @@ export class SensorPeer {
 			default:
 				this.node.link.traffic.countDrop('unexpected');
 		}
+	}
+
+	/** The sender's sensor if it counts `area` with us; else the datagram is dropped and counted. */
+	#siblingIn(sender: MemberRecord, area: AreaId): SensorId | null {
+		if (sender.sensor === null || !this.counter.ledger(area)?.hasSensor(sensorId(sender.sensor))) {
+			this.node.link.traffic.countDrop('not-allowed');
+			return null;
+		}
+		return sensorId(sender.sensor);
 	}
 
 	/**
@@ -567,7 +572,7 @@ export class SensorPeer {
 	 */
 	#topUp(area: AreaId, now: number, urgent: boolean, extra = 0): void {
 		const budget = this.counter.budget(area);
-		if (budget === Infinity || this.counter.isFrozen(area)) return;
+		if (budget === Infinity || this.counter.isFrozen(area) || this.#moving.has(area)) return;
 		const want = Math.max(this.#wanted.get(area) ?? budgetWanted(0), extra);
 		if (!urgent && (budget >= want / 2 || this.counter.permits(area) <= budget)) return;
 		const asked = this.#leaseAsked.get(area);
@@ -598,24 +603,23 @@ export class SensorPeer {
 		for (const area of this.counter.areas) {
 			const ledger = this.counter.ledger(area)!;
 			const assignment = ledger.assignmentOf(this.sensor);
-			const waiting = this.#awaiting.get(area);
+			const confirming = this.#confirming.get(area);
+			const moving = this.#moving.get(area);
 			if (assignment === null) {
 				// Needs no lease here.
-			} else if (waiting) {
-				if (now - waiting.at >= retryMs) {
-					waiting.at = now;
-					const to = waiting.leaving?.to ?? null;
-					// Frozen, our outflow cannot move: the floor is the same each time we ask.
-					this.node.send(this.node.trackerId, { type: 'reassign', area, gen: waiting.leaving?.gen ?? assignment.gen, to, floor: to === null ? 0 : ledger.outflowOf(this.sensor) });
+			} else if (confirming !== undefined) {
+				if (now - confirming >= retryMs) {
+					this.#confirming.set(area, now);
+					this.node.send(this.node.trackerId, { type: 'reassign', area, gen: assignment.gen, to: null, floor: 0 });
 				}
+			} else if (moving) {
+				if (now - moving.at >= retryMs) this.#askMove(area, moving.gen, moving.to, moving.floor, now);
 			} else if (assignment.granter === this.sensor) {
 				// Granting ourselves, nobody could take our permits if we died: hand the role
-				// back once a sibling is alive, spending nothing until the tracker has moved it.
+				// back once a sibling is alive, spending nothing more until the tracker has moved it.
 				const next = this.#nextAlive(ledger.ring, this.sensor);
 				if (next !== null && now - this.node.lastFromTracker < this.node.options.timings.trackerSilenceMs) {
-					this.counter.freeze(area, true);
-					this.#awaiting.set(area, { at: now, leaving: { gen: assignment.gen, to: next } });
-					this.node.send(this.node.trackerId, { type: 'reassign', area, gen: assignment.gen, to: next, floor: ledger.outflowOf(this.sensor) });
+					this.#askMove(area, assignment.gen, next, ledger.outflowOf(this.sensor), now);
 				}
 			} else if (this.#gone(assignment.granter, now, false)) {
 				this.#leaveGranter(area, now);
@@ -637,18 +641,22 @@ export class SensorPeer {
 
 	/**
 	 * Our granter in `area` is gone: asks the tracker to move our lease to the next live
-	 * sibling, or to ourselves if none is left. Until it answers we spend only what the
-	 * old granter gave, so that is the floor the next one starts from.
+	 * sibling, or to ourselves if none is left. Until it has, we spend only what the old
+	 * granter gave, so that is the floor the next one starts from.
 	 */
 	#leaveGranter(area: AreaId, now: number): void {
 		const ledger = this.counter.ledger(area)!;
 		const assignment = ledger.assignmentOf(this.sensor);
-		if (assignment === null || assignment.granter === this.sensor || this.#awaiting.has(area) || this.node.rejoining) return;
-		const asked = this.#reassignAsked.get(area);
-		if (asked !== undefined && now - asked < this.node.options.timings.handshakeRetryMs) return;
-		this.#reassignAsked.set(area, now);
+		if (assignment === null || assignment.granter === this.sensor || this.#confirming.has(area) || this.#moving.has(area) || this.node.rejoining) return;
 		const next = this.#nextAlive(ledger.ring, assignment.granter) ?? this.sensor;
-		this.node.send(this.node.trackerId, { type: 'reassign', area, gen: assignment.gen, to: next, floor: ledger.capOf(this.sensor) });
+		this.#askMove(area, assignment.gen, next, ledger.capOf(this.sensor), now);
+	}
+
+	/** Asks the tracker to move our lease in `area` from generation `gen` to `to`; our outflow stays within `floor` until it has. */
+	#askMove(area: AreaId, gen: number, to: SensorId, floor: number, now: number): void {
+		this.#moving.set(area, { at: now, gen, to, floor });
+		this.counter.limit(area, floor);
+		this.node.send(this.node.trackerId, { type: 'reassign', area, gen, to, floor });
 	}
 
 	/** The member speaking for `sensor`, if it is in the directory. */
