@@ -218,10 +218,15 @@ export class Demo {
 		const started = this.clock.now();
 		await new Promise<void>((resolve) => {
 			let owed = 0;
+			let last = started;
 			const cancel = this.clock.setInterval(() => {
-				if (this.clock.now() - started >= this.options.durationMs) return this.stop();
+				const now = this.clock.now();
+				// Owed by the time elapsed, not by ticks: a tick delayed by a redraw must not lose its moves.
+				const elapsed = now - last;
+				last = now;
+				if (now - started >= this.options.durationMs) return this.stop();
 				if (this.paused) return;
-				owed += (this.rate * TICK_MS) / 1000;
+				owed += (this.rate * elapsed) / 1000;
 				while (owed >= 1 && this.#inFlight < MAX_IN_FLIGHT) {
 					owed--;
 					this.step();
