@@ -3,7 +3,7 @@ import { render } from 'ink-testing-library';
 import type { ConsoleData } from '../source/console/console-data.js';
 import { initialState, reduce } from '../source/console/console-state.js';
 import ConsoleApp from '../source/console/components/ConsoleApp.js';
-import OccupancyPane from '../source/console/components/OccupancyPane.js';
+import OccupancyPane, { occupancySparkline } from '../source/console/components/OccupancyPane.js';
 import PeersPane from '../source/console/components/PeersPane.js';
 import SavedPane, { sparkline } from '../source/console/components/SavedPane.js';
 import RecoveryPane from '../source/console/components/RecoveryPane.js';
@@ -42,6 +42,15 @@ test('occupancy shows each area against capacity, staff beside visitors, and mar
 	t.regex(frame, /Ground floor .* 45\/50 .* refused +7 NEAR/);
 	t.regex(frame, /Bakery .* 8\/8 .* refused +12 FULL/);
 	t.true(frame.indexOf('Ground floor') < frame.indexOf('Bakery'), 'stores under their floor');
+});
+
+test('each floor has a sparkline of its occupancy against capacity when the pane has room for it', (t) => {
+	const withHistory = areas.map((area) => (area.kind === 'store' ? area : { ...area, history: area.id === 'ground' ? [0, 25, 50, 50] : [10, 20] }));
+	const tall = render(<OccupancyPane areas={withHistory} focused theme={dark} height={12} width={90} />).lastFrame() ?? '';
+	t.regex(tall, /Ground floor[^\n]*\n[^\n]*last 4 s +▁▅██/, 'under the floor, scaled to its capacity of 50');
+	const short = render(<OccupancyPane areas={withHistory} focused theme={dark} height={5} width={90} />).lastFrame() ?? '';
+	t.notRegex(short, /last \d+ s/, 'areas before trends when space is short');
+	t.is(occupancySparkline([0, 50, 100], 100, 10), '▁▅█');
 });
 
 test('a monochrome theme tells levels apart without colour', (t) => {

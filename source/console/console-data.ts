@@ -16,6 +16,8 @@ export interface AreaRow {
 	readonly permits?: number;
 	/** And how many of them its lease lets it spend before its granter gives more (null: it needs no lease there). */
 	readonly lease?: number | null;
+	/** The mall and floors: occupancy once a second, oldest first, for a sparkline. */
+	readonly history?: readonly number[];
 }
 
 export interface PeerRow {

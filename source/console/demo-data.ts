@@ -3,6 +3,7 @@ import type { DemoCommand } from './components/ConsoleApp.js';
 import { finite, reclaimRows, type AreaRow, type ConsoleData, type PeerRow, type RecoveryRow } from './console-data.js';
 import type { ConsoleSource } from './run-console.js';
 import { RateHistory, savedFigures } from './rate-history.js';
+import { OccupancyHistory } from './occupancy-history.js';
 
 const RATE_STEP = 1.5;
 
@@ -12,6 +13,7 @@ const RATE_STEP = 1.5;
  */
 export class DemoData implements ConsoleSource {
 	readonly #history = new RateHistory();
+	readonly #occupancy = new OccupancyHistory();
 	readonly #started = performance.now();
 
 	constructor(readonly demo: Demo) {}
@@ -21,7 +23,7 @@ export class DemoData implements ConsoleSource {
 		const now = performance.now();
 		const datagrams = demo.datagrams();
 		const observer = demo.observer;
-		const areas = Object.entries(observer.areas()).map(([id, area]) => ({ id, ...area }));
+		const areas = this.#occupancy.sample(Object.entries(observer.areas()).map(([id, area]) => ({ id, ...area })), now);
 		const peers: PeerRow[] = [];
 		for (const member of observer.node.directory.members()) {
 			const sensor = member.sensor;

@@ -7,6 +7,7 @@ import { finite, reclaimRows, type ConsoleData, type PeerRow, type ReclaimRow, t
 import type { ConsoleSource } from './run-console.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
 import { RateHistory, savedFigures } from './rate-history.js';
+import { OccupancyHistory } from './occupancy-history.js';
 
 /** Keeps a role's events as log lines for the console (headless, they are printed instead). */
 export class EventLog {
@@ -62,6 +63,7 @@ function header(role: string, node: MemberNode, started: number, now: number, id
 /** The observer's console: the whole mall it follows. */
 export class ObserverData implements ConsoleSource {
 	readonly #history = new RateHistory();
+	readonly #occupancy = new OccupancyHistory();
 	readonly #restarts = new RestartWatch();
 	readonly #started = performance.now();
 
@@ -74,7 +76,7 @@ export class ObserverData implements ConsoleSource {
 		this.#restarts.update(node);
 		return {
 			header: header('observer', node, this.#started, now),
-			areas: Object.entries(this.observer.areas()).map(([id, area]) => ({ id, ...area })),
+			areas: this.#occupancy.sample(Object.entries(this.observer.areas()).map(([id, area]) => ({ id, ...area })), now),
 			peers: membersOf(node, now),
 			saved: savedFigures(datagrams, this.#history, now),
 			recoveries: this.#restarts.rows,

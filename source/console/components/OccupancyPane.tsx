@@ -2,6 +2,7 @@ import { Text } from 'ink';
 import { levelOf, type AreaRow } from '../console-data.js';
 import { paint, type Theme } from '../theme.js';
 import Bar from './Bar.js';
+import { SPARKS } from './SavedPane.js';
 import Pane from './Pane.js';
 
 export interface Props {
@@ -15,6 +16,14 @@ export interface Props {
 }
 
 const LEVEL_WORD = { ok: '', warn: ' NEAR', danger: ' FULL' } as const;
+
+/** Occupancy over time against capacity (not against its own peak): a full floor reads as a full block. */
+export function occupancySparkline(values: readonly number[], capacity: number, width: number): string {
+	return values
+		.slice(-width)
+		.map((value) => SPARKS[Math.max(0, Math.min(SPARKS.length - 1, Math.round((value / Math.max(1, capacity)) * (SPARKS.length - 1))))])
+		.join('');
+}
 
 /** The mall, each floor and its stores against capacity: a bar each, visitors, staff beside them, refusals. */
 /** Columns beside the bar: name 18, " 150/150 " 10, " staff  18" 10, " refused   197" 14, " FULL" 5, borders 4. */
@@ -34,6 +43,9 @@ export default function OccupancyPane({ areas, focused, theme, height, width, vi
 	ordered.push(...areas.filter((row) => row.kind === 'store' && !ordered.includes(row)));
 	const room = Math.max(1, height - 3);
 	const rows = ordered.length > room ? ordered.slice(0, room - 1) : ordered;
+	// A sparkline under the mall and each floor, when every row still fits with them.
+	const withHistory = rows.filter((area) => (area.history?.length ?? 0) > 1);
+	const sparklines = rows.length === ordered.length && rows.length + withHistory.length <= room;
 	return (
 		<Pane
 			title={`Occupancy — ${areas.filter((area) => levelOf(area.occupancy, area.capacity) === 'danger').length} full${viewedBy ? ` — as ${viewedBy} sees it (Esc: the whole mall)` : ''}`}
@@ -41,11 +53,19 @@ export default function OccupancyPane({ areas, focused, theme, height, width, vi
 			theme={theme}
 			height={height}
 		>
-			{rows.map((area) => {
+			{rows.flatMap((area) => {
 				const level = levelOf(area.occupancy, area.capacity);
 				const indent = area.kind === 'store' ? '   ' : area.kind === 'floor' ? ' ' : '';
+				const history = sparklines && (area.history?.length ?? 0) > 1 ? area.history! : null;
+				const shown = history === null ? 0 : Math.min(history.length, Math.max(10, width - 24));
+				const trend = history === null ? [] : [
+					<Text key={`${area.id}-trend`} wrap="truncate" color={paint(theme, 'dim')}>
+						{`${indent}  last ${shown} s`.padEnd(18)}
+						<Text color={paint(theme, level)}>{occupancySparkline(history, area.capacity, shown)}</Text>
+					</Text>,
+				];
 				// One Text per row, the parts nested: sibling Texts in a Box would be shrunk and wrapped by flexbox.
-				return (
+				return [
 					<Text key={area.id} wrap="truncate">
 						<Text color={paint(theme, area.kind === 'store' ? 'text' : 'accent')} bold={area.kind !== 'store'}>
 							{(indent + area.name).slice(0, 17).padEnd(18)}
@@ -58,8 +78,9 @@ export default function OccupancyPane({ areas, focused, theme, height, width, vi
 						</Text>
 						{area.permits === undefined ? null : <Text color={paint(theme, 'accent')}>{`  permits ${area.permits}`}</Text>}
 						{area.lease === undefined || area.lease === null ? null : <Text color={paint(theme, area.lease > 0 ? 'dim' : 'danger')}>{` lease ${area.lease}`}</Text>}
-					</Text>
-				);
+					</Text>,
+					...trend,
+				];
 			})}
 			{areas.length === 0 ? <Text color={paint(theme, 'dim')}>the tracker counts nothing itself: its members are in Peers</Text> : null}
 			{ordered.length > rows.length ? <Text color={paint(theme, 'dim')}>{`… ${ordered.length - rows.length} more (a taller terminal shows them)`}</Text> : null}

@@ -12,7 +12,7 @@ export interface Props {
 	readonly chart?: readonly string[] | undefined;
 }
 
-const SPARKS = '▁▂▃▄▅▆▇█';
+export const SPARKS = '▁▂▃▄▅▆▇█';
 
 function stripColour(text: string): string {
 	return text.replace(/\u001B\[[0-9;]*m/g, '');
