@@ -3,13 +3,12 @@ import { sensorId } from '../model/ids.js';
 import { admittingSensors } from '../counting/admitting-sensors.js';
 import { DemandMeter } from '../counting/demand-meter.js';
 import { loanSize, rebalanceGift } from '../counting/rebalance.js';
-import { budgetWanted } from '../counting/lease.js';
 import { SensorCounter, type Direction, type Person, type RefusalReason } from '../counting/sensor-counter.js';
 import { Router } from '../network/routing.js';
 import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
-import type { Assignment } from '../counting/row.js';
 import { rowFromWire, rowToWire } from '../protocol/wire-row.js';
 import { MemberNode, type MemberOptions } from './member-node.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { EMPTY_ROW, mergeRows, type Row } from '../counting/row.js';
 import type { PeerJournal, Restored } from '../recovery/peer-journal.js';
 
@@ -55,6 +54,8 @@ export class SensorPeer {
 	readonly counter: SensorCounter;
 	readonly router: Router;
 	readonly sensor: SensorId;
+	/** Its leases, as holder and as granter (design.md §5). */
+	readonly leases: LeaseKeeper;
 	readonly #demand = new Map<AreaId, DemandMeter>();
 	readonly #pending: Pending[] = [];
 	readonly #loans = new Map<AreaId, Loan>();
@@ -72,25 +73,6 @@ export class SensorPeer {
 	#running = true;
 	/** While fetching our own rows at start: the members yet to answer. */
 	#ownRowsAwaited: Set<string> | null = null;
-	/** Lease requests out, per area, and when: a granter that does not answer is asked again. */
-	readonly #leaseAsked = new Map<AreaId, number>();
-	/** Areas where we spend nothing until the tracker says who grants our lease (at start), and when we asked. */
-	readonly #confirming = new Map<AreaId, number>();
-	/**
-	 * Moves of our lease asked of the tracker, per area: away from a granter that is gone,
-	 * or from granting ourselves. Until the tracker has made the move we spend at most
-	 * `floor`, the outflow the next granter starts from, and ask again with the same one.
-	 */
-	readonly #moving = new Map<AreaId, { at: number; readonly gen: number; readonly to: SensorId; readonly floor: number }>();
-	/** Takes asked of the tracker, by `area holder`: when, and whether it said no. */
-	readonly #takesAsked = new Map<string, { at: number; refused: boolean }>();
-	/** The directory's sensors by sensor id, rebuilt when the directory changes. */
-	#bySensor: { version: number; members: ReadonlyMap<string, MemberRecord> } = { version: -1, members: new Map() };
-	/** How much lease budget to keep ahead, per area: from our own recent demand. */
-	readonly #wanted = new Map<AreaId, number>();
-	/** When this peer began serving: a sensor never seen since is as good as dead after the liveness bound. */
-	#servingSince = 0;
-
 	/** Own rows known to be on disk: the only ones ever sent (a row sent before it is durable could outlive a crash the log does not). */
 	readonly #persisted = new Map<AreaId, Row>();
 
@@ -102,6 +84,15 @@ export class SensorPeer {
 		this.router = new Router(node.layout, node.self.id);
 		for (const area of this.counter.areas) this.#demand.set(area, new DemandMeter(node.options.timings.demandWindowMs));
 		this.stopped = new Promise((resolve) => (this.#markStopped = resolve));
+		this.leases = new LeaseKeeper({
+			node,
+			counter: this.counter,
+			sensor: this.sensor,
+			save: () => this.#save(true),
+			sendRowsTo: (member, areas) => this.#sendRowsTo(member, areas),
+			retryPending: () => this.#expirePending(),
+			running: () => this.#running,
+		});
 	}
 
 	/**
@@ -119,14 +110,7 @@ export class SensorPeer {
 			peer.#persisted.set(area, peer.counter.ownRow(area));
 		}
 		peer.counter.takeDirty();
-		// Spend nothing under a lease until the tracker has said who grants it: a log that
-		// was lost or is behind could name a granter the tracker has since replaced.
-		for (const area of peer.counter.areas) {
-			if (peer.counter.ledger(area)!.assignmentOf(peer.sensor) === null) continue;
-			peer.counter.freeze(area, true);
-			peer.#confirming.set(area, -Infinity);
-		}
-		peer.#servingSince = clock.now();
+		peer.leases.start(); // before serving: not a permit leaves under a granter the tracker has not confirmed
 		node.serve({
 			onMessage: (sender, message) => peer.#onMessage(sender, message),
 			onJoined: (member) => peer.#sendAllRowsTo(member),
@@ -137,8 +121,8 @@ export class SensorPeer {
 		});
 		peer.#cancels.push(clock.setInterval(() => peer.#antiEntropy(), timings.antiEntropyMs));
 		peer.#cancels.push(clock.setInterval(() => peer.#rebalance(), timings.rebalanceMs));
-		peer.#cancels.push(clock.setInterval(() => peer.#leases(), timings.rebalanceMs));
-		peer.#leases();
+		peer.#cancels.push(clock.setInterval(() => peer.leases.tick(), timings.rebalanceMs));
+		peer.leases.tick();
 		peer.#cancels.push(clock.setInterval(() => peer.#expirePending(), Math.max(5, Math.floor(timings.borrowRetryMs / 2))));
 		const fetched = await peer.#fetchOwnRows();
 		if (options.restored || fetched > 0 || node.self.incarnation > 1) {
@@ -239,7 +223,7 @@ export class SensorPeer {
 		if (attempt.kind === 'admitted') {
 			this.admitted++;
 			const now = this.node.options.clock.now();
-			for (const [area, change] of attempt.delta) if (change > 0) this.#topUp(area, now, false);
+			for (const [area, change] of attempt.delta) if (change > 0) this.leases.topUp(area, now, false);
 			// The gate turns green only once the admission is on disk.
 			void this.#save().then(
 				() => pending.resolve({ type, admitted: true, person, delta: Object.fromEntries(attempt.delta) }),
@@ -258,7 +242,7 @@ export class SensorPeer {
 			else this.#refuse(pending, 'cut-off', attempt.leases[0] ?? null);
 			return true;
 		}
-		for (const area of attempt.leases) this.#topUp(area, now, true);
+		for (const area of attempt.leases) this.leases.topUp(area, now, true);
 		let anyLender = false;
 		for (const area of attempt.areas) anyLender = this.#borrow(area, now) || anyLender;
 		if (attempt.areas.length > 0 && !anyLender) {
@@ -295,7 +279,7 @@ export class SensorPeer {
 			case 'cut-off': {
 				const granter = area === null ? null : ledger?.assignmentOf(this.sensor)?.granter;
 				if (this.counter.isFrozen(area!)) return `${area} has room, but this sensor spends nothing there until the tracker confirms who grants its lease`;
-				if (this.#moving.has(area!)) return `${area} has room, but this sensor's lease there is spent and is moving to another granter (the tracker has not answered yet)`;
+				if (this.leases.isMoving(area!)) return `${area} has room, but this sensor's lease there is spent and is moving to another granter (the tracker has not answered yet)`;
 				return `${area} has room, but this sensor's lease there is spent and its granter ${granter} gave no more within ${this.node.options.timings.borrowWaitMs} ms`;
 			}
 			case 'empty':
@@ -369,7 +353,7 @@ export class SensorPeer {
 					}
 					const merged = this.counter.merge(area, sensorId(sender.sensor), rowFromWire(wire));
 					changed = merged || changed;
-					if (merged && this.counter.ledger(area)!.assignmentOf(this.sensor)?.granter === sender.sensor) this.#leaseAsked.delete(area);
+					if (merged) this.leases.heardFrom(area, sensorId(sender.sensor));
 				}
 				if (changed && this.#pending.length > 0) this.#expirePending();
 				return;
@@ -386,68 +370,19 @@ export class SensorPeer {
 				else if (size === 0) this.node.send(sender.id, { type: 'permit-denied', area });
 				this.node.link.traffic.countUnicast();
 				// Our lease held back part of the loan: ask for enough to lend in full next time.
-				this.#topUp(area, this.node.options.clock.now(), lent < size, size);
+				this.leases.topUp(area, this.node.options.clock.now(), lent < size, size);
 				return;
 			}
 			case 'lease-request': {
 				const area = message.area as AreaId;
 				const holder = this.#siblingIn(sender, area);
-				if (holder === null) return;
-				const changed = this.counter.grant(area, holder, { gen: message.gen, basis: message.basis, outflow: message.out, want: message.want, floor: message.floor });
-				// The lease reaches the holder in our row, and only once the row is on disk.
-				if (changed) void this.#save(true).then(() => this.#sendRowsTo(sender.id, [area]), () => {});
-				else this.#sendRowsTo(sender.id, [area]);
-				this.node.link.traffic.countUnicast();
+				if (holder !== null) this.leases.grant(sender.id, holder, area, message);
 				return;
 			}
-			case 'take-reply': {
-				if (sender.id !== this.node.trackerId) return;
-				const area = message.area as AreaId;
-				const holder = sensorId(message.holder);
-				const key = `${area} ${holder}`;
-				if (!message.ok) {
-					if (!this.#takesAsked.get(key)?.refused) this.node.options.events({ type: 'reclaim-refused', area, from: holder, reason: message.reason ?? 'refused' });
-					this.#takesAsked.set(key, { at: this.node.options.clock.now(), refused: true });
-					return;
-				}
-				this.#takesAsked.delete(key);
-				const ledger = this.counter.ledger(area);
-				if (!ledger) return;
-				const before = ledger.row(this.sensor).taken.get(holder) ?? 0;
-				if (message.total <= before) return;
-				this.counter.recordTake(area, holder, message.total);
-				void this.#save(true).then(() => {
-					this.node.options.events({ type: 'reclaim', sensor: this.sensor, area, from: holder, permits: message.total - before, total: message.total, gen: message.gen });
-				}, () => {});
+			case 'take-reply':
+			case 'assignment':
+				if (sender.id === this.node.trackerId) this.leases.fromTracker(message);
 				return;
-			}
-			case 'assignment': {
-				if (sender.id !== this.node.trackerId) return;
-				const area = message.area as AreaId;
-				if (!this.counter.ledger(area)) return;
-				const previous = this.counter.ledger(area)!.assignmentOf(this.sensor);
-				const assignment: Assignment = { gen: message.gen, granter: sensorId(message.granter), formerTaken: message.formerTaken, floor: message.floor };
-				if (message.gen > 0) this.counter.assign(area, assignment);
-				// Durable before it takes effect: a restart must not fall back to the former granter.
-				void this.#save(true).then(() => {
-					this.#leaseAsked.delete(area);
-					if (this.#confirming.delete(area)) this.counter.freeze(area, false);
-					// Only the move itself ends a move: any other answer may be older than
-					// the request still on its way, which the tracker may yet accept.
-					const moving = this.#moving.get(area);
-					const current = this.counter.ledger(area)!.assignmentOf(this.sensor);
-					if (moving && current !== null && current.gen > moving.gen) {
-						this.#moving.delete(area);
-						this.counter.limit(area, null);
-					}
-					if (previous && previous.gen < message.gen) {
-						this.node.options.events({ type: 'granter', sensor: this.sensor, area, granter: message.granter, gen: message.gen, previous: previous.granter });
-					}
-					this.#topUp(area, this.node.options.clock.now(), true);
-					this.#expirePending();
-				}, () => {});
-				return;
-			}
 			case 'own-rows-query': {
 				if (sender.sensor === null) return;
 				const owner = sensorId(sender.sensor);
@@ -565,135 +500,6 @@ export class SensorPeer {
 		this.node.send(member, { type: 'rows', rows: areas.map((area) => rowToWire(area, this.#persisted.get(area) ?? EMPTY_ROW)), traffic: { sent, flood } });
 	}
 
-	/**
-	 * Keeps this sensor's lease ahead of its demand in `area` (counting/lease.ts): asks its
-	 * granter for more once less than half of what it wants is left, or at once when a
-	 * move waits (`urgent`). A granter that is gone gets replaced through the tracker.
-	 */
-	#topUp(area: AreaId, now: number, urgent: boolean, extra = 0): void {
-		const budget = this.counter.budget(area);
-		if (budget === Infinity || this.counter.isFrozen(area) || this.#moving.has(area)) return;
-		const want = Math.max(this.#wanted.get(area) ?? budgetWanted(0), extra);
-		if (!urgent && (budget >= want / 2 || this.counter.permits(area) <= budget)) return;
-		const asked = this.#leaseAsked.get(area);
-		if (asked !== undefined && now - asked < this.node.options.timings.borrowRetryMs) return;
-		const ask = this.counter.leaseAsk(area, want);
-		if (ask === null) return;
-		const granter = this.#memberOf(ask.granter);
-		if (granter === null || this.node.liveness.isDead(granter.id)) {
-			this.#leaveGranter(area, now);
-			return;
-		}
-		const { gen, basis, outflow, floor } = ask.request;
-		this.node.send(granter.id, { type: 'lease-request', area, gen, basis: Math.max(0, basis), out: outflow, want, floor });
-		this.node.link.traffic.countUnicast();
-		this.#leaseAsked.set(area, now);
-	}
-
-	/**
-	 * The lease duties, every rebalance tick: keep our budgets topped up; move to another
-	 * granter when ours is gone (or back from granting ourselves once a sibling is alive);
-	 * and, as a granter, take back what dead holders held above their leases.
-	 */
-	#leases(): void {
-		// While logging in again the directory lacks members that are alive: judge nobody gone.
-		if (!this.#running || this.node.rejoining) return;
-		const now = this.node.options.clock.now();
-		const retryMs = this.node.options.timings.handshakeRetryMs;
-		for (const area of this.counter.areas) {
-			const ledger = this.counter.ledger(area)!;
-			const assignment = ledger.assignmentOf(this.sensor);
-			const confirming = this.#confirming.get(area);
-			const moving = this.#moving.get(area);
-			if (assignment === null) {
-				// Needs no lease here.
-			} else if (confirming !== undefined) {
-				if (now - confirming >= retryMs) {
-					this.#confirming.set(area, now);
-					this.node.send(this.node.trackerId, { type: 'reassign', area, gen: assignment.gen, to: null, floor: 0 });
-				}
-			} else if (moving) {
-				if (now - moving.at >= retryMs) this.#askMove(area, moving.gen, moving.to, moving.floor, now);
-			} else if (assignment.granter === this.sensor) {
-				// Granting ourselves, nobody could take our permits if we died: hand the role
-				// back once a sibling is alive, spending nothing more until the tracker has moved it.
-				const next = this.#nextAlive(ledger.ring, this.sensor);
-				if (next !== null && now - this.node.lastFromTracker < this.node.options.timings.trackerSilenceMs) {
-					this.#askMove(area, assignment.gen, next, ledger.outflowOf(this.sensor), now);
-				}
-			} else if (this.#gone(assignment.granter, now, false)) {
-				this.#leaveGranter(area, now);
-			} else {
-				this.#topUp(area, now, false);
-			}
-			for (const holder of ledger.sensors) {
-				if (holder === this.sensor || !this.#gone(holder, now, true)) continue;
-				const target = this.counter.reclaimable(area, holder);
-				if (target === null) continue;
-				const key = `${area} ${holder}`;
-				const asked = this.#takesAsked.get(key);
-				if (asked && now - asked.at < (asked.refused ? 10 * retryMs : retryMs)) continue;
-				this.#takesAsked.set(key, { at: now, refused: asked?.refused ?? false });
-				this.node.send(this.node.trackerId, { type: 'take', area, holder, gen: target.gen, total: target.total });
-			}
-		}
-	}
-
-	/**
-	 * Our granter in `area` is gone: asks the tracker to move our lease to the next live
-	 * sibling, or to ourselves if none is left. Until it has, we spend only what the old
-	 * granter gave, so that is the floor the next one starts from.
-	 */
-	#leaveGranter(area: AreaId, now: number): void {
-		const ledger = this.counter.ledger(area)!;
-		const assignment = ledger.assignmentOf(this.sensor);
-		if (assignment === null || assignment.granter === this.sensor || this.#confirming.has(area) || this.#moving.has(area) || this.node.rejoining) return;
-		const next = this.#nextAlive(ledger.ring, assignment.granter) ?? this.sensor;
-		this.#askMove(area, assignment.gen, next, ledger.capOf(this.sensor), now);
-	}
-
-	/** Asks the tracker to move our lease in `area` from generation `gen` to `to`; our outflow stays within `floor` until it has. */
-	#askMove(area: AreaId, gen: number, to: SensorId, floor: number, now: number): void {
-		this.#moving.set(area, { at: now, gen, to, floor });
-		this.counter.limit(area, floor);
-		this.node.send(this.node.trackerId, { type: 'reassign', area, gen, to, floor });
-	}
-
-	/** The member speaking for `sensor`, if it is in the directory. */
-	#memberOf(sensor: SensorId): MemberRecord | null {
-		const directory = this.node.directory;
-		if (this.#bySensor.version !== directory.version) {
-			const members = new Map<string, MemberRecord>();
-			for (const member of directory.members()) if (member.role === 'sensor' && member.sensor !== null) members.set(member.sensor, member);
-			this.#bySensor = { version: directory.version, members };
-		}
-		return this.#bySensor.members.get(sensor) ?? null;
-	}
-
-	/**
-	 * A sensor is gone once failure detection declared it dead, or when it is not a member
-	 * (it left, or never joined). Before taking its permits we give one that never joined
-	 * since we serve as long as failure detection would: it may be starting too. Moving our
-	 * own lease to another granter needs no such wait: a move is always safe.
-	 */
-	#gone(sensor: SensorId, now: number, grace: boolean): boolean {
-		const member = this.#memberOf(sensor);
-		if (member !== null) return this.node.liveness.isDead(member.id);
-		return !grace || now - this.#servingSince >= this.node.options.timings.liveness.deadAfterMs;
-	}
-
-	/** The first sensor after `after` in `ring` that is a live member, ourselves aside. */
-	#nextAlive(ring: readonly SensorId[], after: SensorId): SensorId | null {
-		const start = ring.indexOf(after);
-		for (let step = 1; step <= ring.length; step++) {
-			const candidate = ring[(start + step) % ring.length]!;
-			if (candidate === this.sensor || candidate === after) continue;
-			const member = this.#memberOf(candidate);
-			if (member !== null && !this.node.liveness.isDead(member.id)) return candidate;
-		}
-		return null;
-	}
-
 	/** Moves idle permits towards the present siblings where entries happen. */
 	#rebalance(): void {
 		const now = this.node.options.clock.now();
@@ -704,7 +510,7 @@ export class SensorPeer {
 			const ledger = this.counter.ledger(area)!;
 			const meter = this.#demand.get(area)!;
 			meter.sample(ledger, now);
-			this.#wanted.set(area, budgetWanted(meter.demand().get(this.sensor) ?? 0));
+			this.leases.setDemand(area, meter.demand().get(this.sensor) ?? 0);
 			const admitting = admittingSensors(this.node.layout, area).filter((sensor) => present.has(sensor));
 			const gift = rebalanceGift(ledger, this.sensor, admitting, meter.demand());
 			if (gift && this.counter.give(area, gift.to, gift.count) > 0) gave = true;

@@ -1,0 +1,277 @@
+import type { AreaId, SensorId } from '../model/ids.js';
+import { sensorId } from '../model/ids.js';
+import { budgetWanted } from '../counting/lease.js';
+import type { Assignment } from '../counting/row.js';
+import type { SensorCounter } from '../counting/sensor-counter.js';
+import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
+import type { MemberNode } from './member-node.js';
+
+/** What the lease keeper needs of the sensor peer it works for. */
+export interface LeaseHost {
+	readonly node: MemberNode;
+	readonly counter: SensorCounter;
+	readonly sensor: SensorId;
+	/** Makes our changed rows durable and sends them now; rejects if the log cannot be written. */
+	save(): Promise<void>;
+	/** Sends our saved rows of `areas` to one member. */
+	sendRowsTo(member: string, areas: readonly AreaId[]): void;
+	/** Tries again the moves waiting at the gate. */
+	retryPending(): void;
+	running(): boolean;
+}
+
+type LeaseRequestMessage = Extract<MemberMessage, { type: 'lease-request' }>;
+type TrackerAnswer = Extract<MemberMessage, { type: 'take-reply' | 'assignment' }>;
+
+/**
+ * A sensor peer's lease duties (counting/lease.ts, docs/design.md §5), as holder and as
+ * granter: keep our budgets ahead of demand; grant our holders theirs; move our lease when
+ * our granter is gone, or back from granting ourselves; take back, with the tracker's
+ * say-so, what a dead holder held above its lease. The rules are in counting/; this is
+ * the part with messages and time.
+ */
+export class LeaseKeeper {
+	/** Lease requests out, per area, and when: a granter that does not answer is asked again. */
+	readonly #asked = new Map<AreaId, number>();
+	/** Areas where we spend nothing until the tracker says who grants our lease (at start), and when we asked. */
+	readonly #confirming = new Map<AreaId, number>();
+	/**
+	 * Moves of our lease asked of the tracker, per area: away from a granter that is gone,
+	 * or from granting ourselves. Until the tracker has made the move we spend at most
+	 * `floor`, the outflow the next granter starts from, and ask again with the same one.
+	 */
+	readonly #moving = new Map<AreaId, { at: number; readonly gen: number; readonly to: SensorId; readonly floor: number }>();
+	/** Takes asked of the tracker, by `area holder`: when, and whether it said no. */
+	readonly #takesAsked = new Map<string, { at: number; refused: boolean }>();
+	/** The directory's sensors by sensor id, rebuilt when the directory changes. */
+	#bySensor: { version: number; members: ReadonlyMap<string, MemberRecord> } = { version: -1, members: new Map() };
+	/** How much lease budget to keep ahead, per area: from our own recent demand. */
+	readonly #wanted = new Map<AreaId, number>();
+	/** When we began serving: a sensor never seen since is as good as dead after the liveness bound. */
+	#servingSince = 0;
+
+	constructor(readonly host: LeaseHost) {}
+
+	/**
+	 * Spends nothing under a lease until the tracker has said who grants it: a log that was
+	 * lost or is behind could name a granter the tracker has since replaced.
+	 */
+	start(): void {
+		const { counter, sensor, node } = this.host;
+		for (const area of counter.areas) {
+			if (counter.ledger(area)!.assignmentOf(sensor) === null) continue;
+			counter.freeze(area, true);
+			this.#confirming.set(area, -Infinity);
+		}
+		this.#servingSince = node.options.clock.now();
+	}
+
+	/** How much budget to keep ahead in `area`, from our demand there. */
+	setDemand(area: AreaId, demand: number): void {
+		this.#wanted.set(area, budgetWanted(demand));
+	}
+
+	isMoving(area: AreaId): boolean {
+		return this.#moving.has(area);
+	}
+
+	/** A row of ours from `granter` arrived: any lease it carries answers our request. */
+	heardFrom(area: AreaId, granter: SensorId): void {
+		if (this.host.counter.ledger(area)!.assignmentOf(this.host.sensor)?.granter === granter) this.#asked.delete(area);
+	}
+
+	/**
+	 * Keeps our lease ahead of our demand in `area`: asks our granter for more once less
+	 * than half of what we want is left, or at once when a move waits (`urgent`). A granter
+	 * that is gone gets replaced through the tracker.
+	 */
+	topUp(area: AreaId, now: number, urgent: boolean, extra = 0): void {
+		const { counter, node } = this.host;
+		const budget = counter.budget(area);
+		if (budget === Infinity || counter.isFrozen(area) || this.#moving.has(area)) return;
+		const want = Math.max(this.#wanted.get(area) ?? budgetWanted(0), extra);
+		if (!urgent && (budget >= want / 2 || counter.permits(area) <= budget)) return;
+		const asked = this.#asked.get(area);
+		if (asked !== undefined && now - asked < node.options.timings.borrowRetryMs) return;
+		const ask = counter.leaseAsk(area, want);
+		if (ask === null) return;
+		const granter = this.#memberOf(ask.granter);
+		if (granter === null || node.liveness.isDead(granter.id)) {
+			this.#leaveGranter(area, now);
+			return;
+		}
+		const { gen, basis, outflow, floor } = ask.request;
+		node.send(granter.id, { type: 'lease-request', area, gen, basis: Math.max(0, basis), out: outflow, want, floor });
+		node.link.traffic.countUnicast();
+		this.#asked.set(area, now);
+	}
+
+	/** As `holder`'s granter: raises its lease; it reaches the holder in our row, and only once the row is on disk. */
+	grant(member: string, holder: SensorId, area: AreaId, message: LeaseRequestMessage): void {
+		const changed = this.host.counter.grant(area, holder, { gen: message.gen, basis: message.basis, outflow: message.out, want: message.want, floor: message.floor });
+		if (changed) void this.host.save().then(() => this.host.sendRowsTo(member, [area]), () => {});
+		else this.host.sendRowsTo(member, [area]);
+		this.host.node.link.traffic.countUnicast();
+	}
+
+	/** The tracker's answers: a take approved or refused, who grants our lease now. */
+	fromTracker(message: TrackerAnswer): void {
+		if (message.type === 'take-reply') this.#onTakeReply(message);
+		else this.#onAssignment(message);
+	}
+
+	/**
+	 * The lease duties, every rebalance tick: keep our budgets topped up; move to another
+	 * granter when ours is gone (or back from granting ourselves once a sibling is alive);
+	 * and, as a granter, take back what dead holders held above their leases.
+	 */
+	tick(): void {
+		const { counter, sensor, node } = this.host;
+		// While logging in again the directory lacks members that are alive: judge nobody gone.
+		if (!this.host.running() || node.rejoining) return;
+		const now = node.options.clock.now();
+		const retryMs = node.options.timings.handshakeRetryMs;
+		for (const area of counter.areas) {
+			const ledger = counter.ledger(area)!;
+			const assignment = ledger.assignmentOf(sensor);
+			const confirming = this.#confirming.get(area);
+			const moving = this.#moving.get(area);
+			if (assignment === null) {
+				// Needs no lease here.
+			} else if (confirming !== undefined) {
+				if (now - confirming >= retryMs) {
+					this.#confirming.set(area, now);
+					node.send(node.trackerId, { type: 'reassign', area, gen: assignment.gen, to: null, floor: 0 });
+				}
+			} else if (moving) {
+				if (now - moving.at >= retryMs) this.#askMove(area, moving.gen, moving.to, moving.floor, now);
+			} else if (assignment.granter === sensor) {
+				// Granting ourselves, nobody could take our permits if we died: hand the role
+				// back once a sibling is alive, spending nothing more until the tracker has moved it.
+				const next = this.#nextAlive(ledger.ring, sensor);
+				if (next !== null && now - node.lastFromTracker < node.options.timings.trackerSilenceMs) {
+					this.#askMove(area, assignment.gen, next, ledger.outflowOf(sensor), now);
+				}
+			} else if (this.#gone(assignment.granter, now, false)) {
+				this.#leaveGranter(area, now);
+			} else {
+				this.topUp(area, now, false);
+			}
+			for (const holder of ledger.sensors) {
+				if (holder === sensor || !this.#gone(holder, now, true)) continue;
+				const target = counter.reclaimable(area, holder);
+				if (target === null) continue;
+				const key = `${area} ${holder}`;
+				const asked = this.#takesAsked.get(key);
+				if (asked && now - asked.at < (asked.refused ? 10 * retryMs : retryMs)) continue;
+				this.#takesAsked.set(key, { at: now, refused: asked?.refused ?? false });
+				node.send(node.trackerId, { type: 'take', area, holder, gen: target.gen, total: target.total });
+			}
+		}
+	}
+
+	#onTakeReply(message: Extract<TrackerAnswer, { type: 'take-reply' }>): void {
+		const { counter, sensor, node } = this.host;
+		const area = message.area as AreaId;
+		const holder = sensorId(message.holder);
+		const key = `${area} ${holder}`;
+		if (!message.ok) {
+			if (!this.#takesAsked.get(key)?.refused) node.options.events({ type: 'reclaim-refused', area, from: holder, reason: message.reason ?? 'refused' });
+			this.#takesAsked.set(key, { at: node.options.clock.now(), refused: true });
+			return;
+		}
+		this.#takesAsked.delete(key);
+		const ledger = counter.ledger(area);
+		if (!ledger) return;
+		const before = ledger.row(sensor).taken.get(holder) ?? 0;
+		if (message.total <= before) return;
+		counter.recordTake(area, holder, message.total);
+		void this.host.save().then(() => {
+			node.options.events({ type: 'reclaim', sensor, area, from: holder, permits: message.total - before, total: message.total, gen: message.gen });
+		}, () => {});
+	}
+
+	#onAssignment(message: Extract<TrackerAnswer, { type: 'assignment' }>): void {
+		const { counter, sensor, node } = this.host;
+		const area = message.area as AreaId;
+		const ledger = counter.ledger(area);
+		if (!ledger) return;
+		const previous = ledger.assignmentOf(sensor);
+		const assignment: Assignment = { gen: message.gen, granter: sensorId(message.granter), formerTaken: message.formerTaken, floor: message.floor };
+		if (message.gen > 0) counter.assign(area, assignment);
+		// Durable before it takes effect: a restart must not fall back to the former granter.
+		void this.host.save().then(() => {
+			this.#asked.delete(area);
+			if (this.#confirming.delete(area)) counter.freeze(area, false);
+			// Only the move itself ends a move: any other answer may be older than the
+			// request still on its way, which the tracker may yet accept.
+			const moving = this.#moving.get(area);
+			const current = ledger.assignmentOf(sensor);
+			if (moving && current !== null && current.gen > moving.gen) {
+				this.#moving.delete(area);
+				counter.limit(area, null);
+			}
+			if (previous && previous.gen < message.gen) {
+				node.options.events({ type: 'granter', sensor, area, granter: message.granter, gen: message.gen, previous: previous.granter });
+			}
+			this.topUp(area, node.options.clock.now(), true);
+			this.host.retryPending();
+		}, () => {});
+	}
+
+	/**
+	 * Our granter in `area` is gone: asks the tracker to move our lease to the next live
+	 * sibling, or to ourselves if none is left. Until it has, we spend only what the old
+	 * granter gave, so that is the floor the next one starts from.
+	 */
+	#leaveGranter(area: AreaId, now: number): void {
+		const { counter, sensor, node } = this.host;
+		const ledger = counter.ledger(area)!;
+		const assignment = ledger.assignmentOf(sensor);
+		if (assignment === null || assignment.granter === sensor || this.#confirming.has(area) || this.#moving.has(area) || node.rejoining) return;
+		const next = this.#nextAlive(ledger.ring, assignment.granter) ?? sensor;
+		this.#askMove(area, assignment.gen, next, ledger.capOf(sensor), now);
+	}
+
+	/** Asks the tracker to move our lease in `area` from generation `gen` to `to`; our outflow stays within `floor` until it has. */
+	#askMove(area: AreaId, gen: number, to: SensorId, floor: number, now: number): void {
+		this.#moving.set(area, { at: now, gen, to, floor });
+		this.host.counter.limit(area, floor);
+		this.host.node.send(this.host.node.trackerId, { type: 'reassign', area, gen, to, floor });
+	}
+
+	/** The member speaking for `sensor`, if it is in the directory. */
+	#memberOf(sensor: SensorId): MemberRecord | null {
+		const directory = this.host.node.directory;
+		if (this.#bySensor.version !== directory.version) {
+			const members = new Map<string, MemberRecord>();
+			for (const member of directory.members()) if (member.role === 'sensor' && member.sensor !== null) members.set(member.sensor, member);
+			this.#bySensor = { version: directory.version, members };
+		}
+		return this.#bySensor.members.get(sensor) ?? null;
+	}
+
+	/**
+	 * A sensor is gone once failure detection declared it dead, or when it is not a member
+	 * (it left, or never joined). Before taking its permits we give one that never joined
+	 * since we serve as long as failure detection would: it may be starting too. Moving our
+	 * own lease to another granter needs no such wait: a move is always safe.
+	 */
+	#gone(sensor: SensorId, now: number, grace: boolean): boolean {
+		const member = this.#memberOf(sensor);
+		if (member !== null) return this.host.node.liveness.isDead(member.id);
+		return !grace || now - this.#servingSince >= this.host.node.options.timings.liveness.deadAfterMs;
+	}
+
+	/** The first sensor after `after` in `ring` that is a live member, ourselves aside. */
+	#nextAlive(ring: readonly SensorId[], after: SensorId): SensorId | null {
+		const start = ring.indexOf(after);
+		for (let step = 1; step <= ring.length; step++) {
+			const candidate = ring[(start + step) % ring.length]!;
+			if (candidate === this.host.sensor || candidate === after) continue;
+			const member = this.#memberOf(candidate);
+			if (member !== null && !this.host.node.liveness.isDead(member.id)) return candidate;
+		}
+		return null;
+	}
+}
