@@ -13,6 +13,9 @@ import { EMPTY_ROW, mergeRows, rowCovers, sumCounts, totalGiven, type Assignment
  */
 export class AreaLedger {
 	readonly #rows = new Map<SensorId, Row>();
+	readonly #sensors: ReadonlySet<SensorId>;
+	/** Each admitting sensor's generation-0 assignment, from the layout alone: computed once, read per admission. */
+	readonly #defaults = new Map<SensorId, Assignment>();
 
 	constructor(
 		readonly area: AreaId,
@@ -23,7 +26,13 @@ export class AreaLedger {
 		readonly initial: ReadonlyMap<SensorId, number>,
 		/** The admitting sensors in layout order: each one's default granter is the next. */
 		readonly ring: readonly SensorId[] = [],
-	) {}
+	) {
+		this.#sensors = new Set(sensors);
+		for (const sensor of ring) {
+			const granter = defaultGranter(ring, sensor);
+			if (granter !== null) this.#defaults.set(sensor, { gen: 0, granter, formerTaken: 0, floor: 0 });
+		}
+	}
 
 	row(sensor: SensorId): Row {
 		return this.#rows.get(sensor) ?? EMPTY_ROW;
@@ -34,7 +43,7 @@ export class AreaLedger {
 	}
 
 	hasSensor(sensor: SensorId): boolean {
-		return this.sensors.includes(sensor);
+		return this.#sensors.has(sensor);
 	}
 
 	/** Merges a copy of `owner`'s row. Returns whether anything changed. */
@@ -83,12 +92,7 @@ export class AreaLedger {
 		return this.inflowOf(sensor) - this.outflowOf(sensor) - this.takenFrom(sensor);
 	}
 
-	/** Permits `sensor` may spend now: what it holds, within its lease (counting/lease.ts). */
-	spendableOf(sensor: SensorId): number {
-		return Math.min(this.permitsOf(sensor), this.capOf(sensor) - this.outflowOf(sensor));
-	}
-
-	inflowOf(sensor: SensorId): number {
+	private inflowOf(sensor: SensorId): number {
 		const own = this.row(sensor);
 		let received = 0;
 		for (const row of this.#rows.values()) received += row.given.get(sensor) ?? 0;
@@ -106,10 +110,7 @@ export class AreaLedger {
 	 * admits nowhere), so there is nobody to take its permits back.
 	 */
 	assignmentOf(sensor: SensorId): Assignment | null {
-		const assigned = this.row(sensor).assignment;
-		if (assigned) return assigned;
-		const granter = defaultGranter(this.ring, sensor);
-		return granter === null ? null : { gen: 0, granter, formerTaken: 0, floor: 0 };
+		return this.row(sensor).assignment ?? this.#defaults.get(sensor) ?? null;
 	}
 
 	/** How far `sensor`'s outflow may go: unbounded with no granter, or granting itself (the last one alive). */
@@ -138,7 +139,7 @@ export class AreaLedger {
 		return this.inflowOf(sensor) - Math.max(this.takenByOthers(sensor, granter), assignment.formerTaken);
 	}
 
-	takenByOthers(sensor: SensorId, granter: SensorId | null): number {
+	private takenByOthers(sensor: SensorId, granter: SensorId | null): number {
 		let sum = 0;
 		for (const [owner, row] of this.#rows) if (owner !== granter) sum += row.taken.get(sensor) ?? 0;
 		return sum;

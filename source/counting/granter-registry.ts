@@ -30,8 +30,11 @@ export type Verdict = { readonly ok: true } | { readonly ok: false; readonly rea
  */
 export class GranterRegistry {
 	readonly #records = new Map<string, GranterRecord>();
+	/** Each area's admitting sensors in layout order (its ring), computed once. */
+	readonly #rings = new Map<AreaId, readonly SensorId[]>();
 
 	constructor(readonly layout: MallLayout, saved: SavedGranters = {}) {
+		for (const area of layout.areas.keys()) this.#rings.set(area, admittingSensors(layout, area));
 		for (const [key, record] of Object.entries(saved)) {
 			this.#records.set(key, { gen: record.gen, granter: record.granter as SensorId, floor: record.floor, takes: new Map(Object.entries(record.takes) as [SensorId, number][]) });
 		}
@@ -55,7 +58,7 @@ export class GranterRegistry {
 	reassign(area: AreaId, holder: SensorId, gen: number, to: SensorId, floor: number): Verdict {
 		const record = this.#record(area, holder);
 		if (!record) return { ok: false, reason: `${holder} needs no granter in ${area}` };
-		if (!admittingSensors(this.layout, area).includes(to)) return { ok: false, reason: `${to} does not admit into ${area}` };
+		if (!this.#ring(area).includes(to)) return { ok: false, reason: `${to} does not admit into ${area}` };
 		if (gen !== record.gen) return { ok: false, reason: `generation ${gen} is not current (${record.gen})` };
 		this.#records.set(key(area, holder), { gen: record.gen + 1, granter: to, floor, takes: record.takes });
 		return { ok: true };
@@ -87,8 +90,12 @@ export class GranterRegistry {
 	#record(area: AreaId, holder: SensorId): GranterRecord | null {
 		const stored = this.#records.get(key(area, holder));
 		if (stored) return stored;
-		const granter = defaultGranter(admittingSensors(this.layout, area), holder);
+		const granter = defaultGranter(this.#ring(area), holder);
 		return granter === null ? null : { gen: 0, granter, floor: 0, takes: new Map() };
+	}
+
+	#ring(area: AreaId): readonly SensorId[] {
+		return this.#rings.get(area) ?? [];
 	}
 }
 

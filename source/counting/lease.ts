@@ -69,6 +69,9 @@ export function reclaimTarget(lease: Lease | undefined, gen: number, floor: numb
 	return Math.max(0, basis - cap);
 }
 
+/** The smallest budget asked for: one burst at the gate must not exhaust it. */
+const MIN_BUDGET = 8;
+
 /**
  * How much budget to ask for: enough for a few seconds at the demand seen, and never so
  * little that one burst at the gate exhausts it.
@@ -76,5 +79,3 @@ export function reclaimTarget(lease: Lease | undefined, gen: number, floor: numb
 export function budgetWanted(recentDemand: number): number {
 	return Math.max(MIN_BUDGET, Math.ceil(recentDemand));
 }
-
-export const MIN_BUDGET = 8;

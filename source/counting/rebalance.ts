@@ -21,10 +21,12 @@ export function rebalanceGift(
 ): Gift | null {
 	const mine = ledger.permitsOf(self);
 	if (mine <= 0) return null;
+	// Each permitsOf walks every row of the area: once per sensor is enough.
+	const held = new Map(admitting.map((sensor) => [sensor, Math.max(0, ledger.permitsOf(sensor))]));
 	let total = 0;
 	let totalDemand = 0;
 	for (const sensor of admitting) {
-		total += Math.max(0, ledger.permitsOf(sensor));
+		total += held.get(sensor)!;
 		totalDemand += demand.get(sensor) ?? 0;
 	}
 	if (totalDemand === 0) return null;
@@ -34,7 +36,7 @@ export function rebalanceGift(
 	let best: Gift | null = null;
 	for (const sensor of admitting) {
 		if (sensor === self) continue;
-		const deficit = share(sensor) - Math.max(0, ledger.permitsOf(sensor));
+		const deficit = share(sensor) - held.get(sensor)!;
 		if (deficit >= 1 && (best === null || deficit > best.count)) best = { to: sensor, count: deficit };
 	}
 	return best === null ? null : { to: best.to, count: Math.min(best.count, surplus) };

@@ -87,7 +87,7 @@ function mergeCounts(a: ReadonlyMap<SensorId, number>, b: ReadonlyMap<SensorId, 
 }
 
 /** A later generation replaces an earlier one; within one, cap and basis only grow. */
-export function mergeLeases(a: Lease | undefined, b: Lease): Lease {
+function mergeLeases(a: Lease | undefined, b: Lease): Lease {
 	if (a === undefined || b.gen > a.gen) return b;
 	if (a.gen > b.gen) return a;
 	return { gen: a.gen, cap: Math.max(a.cap, b.cap), basis: Math.max(a.basis, b.basis) };
@@ -147,10 +147,6 @@ export function withLease(row: Row, holder: SensorId, lease: Lease): Row {
 	const leases = new Map(row.leases);
 	leases.set(holder, mergeLeases(leases.get(holder), lease));
 	return { ...row, leases };
-}
-
-export function withAssignment(row: Row, assignment: Assignment): Row {
-	return { ...row, assignment: laterAssignment(row.assignment, assignment) };
 }
 
 export function sumCounts(counts: ReadonlyMap<SensorId, number>): number {

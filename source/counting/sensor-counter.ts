@@ -4,7 +4,7 @@ import { AreaLedger } from './area-ledger.js';
 import { admittingSensors } from './admitting-sensors.js';
 import { initialPermits } from './initial-permits.js';
 import { grantLease, reclaimTarget, type LeaseRequest } from './lease.js';
-import { incremented, mergeRows, rowCovers, withAssignment, withGift, withLease, withTaken, type Assignment, type CounterField, type Row } from './row.js';
+import { incremented, withGift, withLease, withTaken, type Assignment, type CounterField, type Row } from './row.js';
 
 export type Direction = 'enter' | 'exit';
 export type Person = 'visitor' | 'staff';
@@ -136,8 +136,9 @@ export class SensorCounter {
 	/** Hands `count` of this sensor's permits in `area` to another sensor of the area. */
 	give(area: AreaId, to: SensorId, count: number): number {
 		const ledger = this.#ledger(area);
+		if (to === this.self || !ledger.hasSensor(to)) return 0;
 		const granted = Math.min(count, this.spendable(area));
-		if (granted <= 0 || to === this.self || !ledger.hasSensor(to)) return 0;
+		if (granted <= 0) return 0;
 		ledger.write(this.self, withGift(ledger.row(this.self), to, granted));
 		this.#dirty.add(area);
 		return granted;
@@ -155,11 +156,7 @@ export class SensorCounter {
 	 * the sensor was down. Merged by maximum: the row can only grow. Returns whether it did.
 	 */
 	restoreOwn(area: AreaId, row: Row): boolean {
-		const ledger = this.#ledgers.get(area);
-		if (!ledger) return false;
-		const current = ledger.row(this.self);
-		if (rowCovers(current, row)) return false;
-		ledger.write(this.self, mergeRows(current, row));
+		if (!this.#ledgers.get(area)?.merge(this.self, row)) return false;
 		this.#dirty.add(area);
 		return true;
 	}
@@ -222,7 +219,7 @@ export class SensorCounter {
 		const ledger = this.#ledger(area);
 		const row = ledger.row(this.self);
 		if (row.assignment !== null && row.assignment.gen >= assignment.gen) return;
-		ledger.write(this.self, withAssignment(row, assignment));
+		ledger.write(this.self, { ...row, assignment });
 		this.#dirty.add(area);
 	}
 

@@ -109,7 +109,6 @@ export const rowsMessage = z.strictObject({
 });
 export const permitRequest = z.strictObject({ type: z.literal('permit-request'), area: id, want: count });
 export const permitDenied = z.strictObject({ type: z.literal('permit-denied'), area: id });
-/** Member → tracker, every few seconds and whenever a change looks missed: "I have up to version". */
 /** Holder → its granter: raise my lease in `area` (counting/lease.ts LeaseRequest). */
 export const leaseRequest = z.strictObject({ type: z.literal('lease-request'), area: id, gen: count, basis: count, out: count, want: count, floor: count });
 /** Granter → tracker: may I have taken `total` (cumulative) from dead `holder`? */
@@ -120,6 +119,7 @@ export const reassignRequest = z.strictObject({ type: z.literal('reassign'), are
 /** Tracker → holder: who grants its leases in `area` now (see counting/row.ts Assignment). */
 export const assignmentReply = z.strictObject({ type: z.literal('assignment'), area: id, gen: count, granter: id, formerTaken: count, floor: count, reason: z.string().max(200).optional() });
 
+/** Member → tracker, every few seconds and whenever a change looks missed: "I have up to version". */
 export const directoryPull = z.strictObject({ type: z.literal('directory-pull'), version: count });
 /**
  * Tracker → member: one page of the directory. It holds the current record (or, in

@@ -1,6 +1,5 @@
 import type { AreaId, SensorId } from '../model/ids.js';
 import { sensorId } from '../model/ids.js';
-import { admittingSensors } from '../counting/admitting-sensors.js';
 import { DemandMeter } from '../counting/demand-meter.js';
 import { loanSize, rebalanceGift } from '../counting/rebalance.js';
 import { SensorCounter, type Direction, type Person, type RefusalReason } from '../counting/sensor-counter.js';
@@ -298,8 +297,7 @@ export class SensorPeer {
 		if (loan && now - loan.at < this.node.options.timings.borrowRetryMs) return true;
 		const lender = this.#richestSibling(area, loan?.denied ?? new Set());
 		if (!lender) return false;
-		const ledger = this.counter.ledger(area)!;
-		const want = Math.max(1, Math.ceil(ledger.permitsOf(lender.sensor) / 2));
+		const want = Math.max(1, Math.ceil(lender.permits / 2));
 		this.node.send(lender.member, { type: 'permit-request', area, want });
 		this.node.link.traffic.countUnicast();
 		if (loan) {
@@ -311,7 +309,7 @@ export class SensorPeer {
 		return true;
 	}
 
-	#richestSibling(area: AreaId, denied: ReadonlySet<SensorId>): { sensor: SensorId; member: string } | null {
+	#richestSibling(area: AreaId, denied: ReadonlySet<SensorId>): { sensor: SensorId; member: string; permits: number } | null {
 		const ledger = this.counter.ledger(area)!;
 		let best: { sensor: SensorId; member: string; permits: number } | null = null;
 		for (const member of this.node.directory.members()) {
@@ -510,9 +508,10 @@ export class SensorPeer {
 			const ledger = this.counter.ledger(area)!;
 			const meter = this.#demand.get(area)!;
 			meter.sample(ledger, now);
-			this.leases.setDemand(area, meter.demand().get(this.sensor) ?? 0);
-			const admitting = admittingSensors(this.node.layout, area).filter((sensor) => present.has(sensor));
-			const gift = rebalanceGift(ledger, this.sensor, admitting, meter.demand());
+			const demand = meter.demand();
+			this.leases.setDemand(area, demand.get(this.sensor) ?? 0);
+			const admitting = ledger.ring.filter((sensor) => present.has(sensor));
+			const gift = rebalanceGift(ledger, this.sensor, admitting, demand);
 			if (gift && this.counter.give(area, gift.to, gift.count) > 0) gave = true;
 		}
 		if (gave) void this.#save(true).catch(() => {});
