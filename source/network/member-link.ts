@@ -3,7 +3,7 @@ import type { Address } from './address.js';
 import type { Transport } from './transport.js';
 import { ReplayWindow } from './replay-window.js';
 import { TrafficCounters } from './traffic.js';
-import { MAX_DATAGRAM, encodeMember, openFrame, type Frame, type Parsed } from '../protocol/frame.js';
+import { MAX_DATAGRAM, encodeMember, openFrame, type DropReason, type Frame, type Parsed } from '../protocol/frame.js';
 import { decodeBody, encodeBody } from '../protocol/codec.js';
 import { memberMessage, type MemberMessage } from '../protocol/messages.js';
 import { agree, type Identity } from '../security/keys.js';
@@ -85,14 +85,6 @@ export class MemberLink {
 		this.#peers.delete(id);
 	}
 
-	hasPeer(id: string): boolean {
-		return this.#peers.has(id);
-	}
-
-	peerIds(): IterableIterator<string> {
-		return this.#peers.keys();
-	}
-
 	/** Seals and sends one message; false if the peer is unknown or the message too big. */
 	send(to: string, message: MemberMessage): boolean {
 		const peer = this.#peers.get(to);
@@ -112,12 +104,15 @@ export class MemberLink {
 		return true;
 	}
 
+	/** Counts a dropped datagram by reason, and says why: one function for the link's life, not one per datagram. */
+	readonly #drop = (reason: DropReason): Parsed<never> => {
+		this.traffic.countDrop(reason);
+		return { ok: false, reason };
+	};
+
 	/** Checks a member frame and returns its sender and message, or why it was dropped. */
 	accept(frame: Extract<Frame, { kind: 'member' }>): Parsed<{ sender: string; message: MemberMessage }> {
-		const drop = (reason: Parameters<TrafficCounters['countDrop']>[0]): Parsed<never> => {
-			this.traffic.countDrop(reason);
-			return { ok: false, reason };
-		};
+		const drop = this.#drop;
 		if (frame.epoch !== this.options.epoch) return drop('wrong-epoch');
 		const peer = this.#peers.get(frame.sender);
 		if (!peer || frame.sender === this.self) return drop('unknown-sender');

@@ -32,7 +32,6 @@ export class MemoryNetwork {
 	readonly #endpoints = new Map<number, MemoryTransport>();
 	#nextPort = 1;
 	readonly #random: () => number;
-	delivered = 0;
 	dropped = 0;
 	duplicated = 0;
 	reordered = 0;
@@ -68,7 +67,6 @@ export class MemoryNetwork {
 			const deliver = (): void => {
 				const endpoint = this.#endpoints.get(to.port);
 				if (!endpoint || to.host !== 'memory') return;
-				this.delivered++;
 				endpoint.deliver(Buffer.from(bytes), from);
 			};
 			if (delay > 0) setTimeout(deliver, delay);

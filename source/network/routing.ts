@@ -15,34 +15,46 @@ export interface Directory {
 }
 
 /**
- * Hierarchy filtering (design.md §3): the members an area's events go to. Recomputed only
- * when the directory changes, since it is asked for on every flush.
+ * Hierarchy filtering (design.md §3): the members an area's events go to. Asked for on
+ * every flush, so kept in two caches: every follower of an area, rebuilt when the
+ * directory changes; and the live ones among them, refiltered when liveness changes.
+ * Callers with and without liveness share the first and never clear each other's.
  */
 export class Router {
 	#directory: Directory | null = null;
 	#version = -1;
 	#livenessVersion = -1;
-	readonly #cache = new Map<AreaId, string[]>();
+	readonly #followers = new Map<AreaId, string[]>();
+	readonly #live = new Map<AreaId, string[]>();
 
 	constructor(readonly layout: MallLayout, readonly self: string) {}
 
-	/** The live members that follow `area`; members declared dead get nothing (design.md §5). */
+	/** The members that follow `area`; with `liveness`, those declared dead get nothing (design.md §5). */
 	recipients(area: AreaId, directory: Directory, liveness?: { readonly version: number; isDead(id: string): boolean }): readonly string[] {
-		const livenessVersion = liveness?.version ?? -1;
-		if (directory !== this.#directory || directory.version !== this.#version || livenessVersion !== this.#livenessVersion) {
-			this.#cache.clear();
+		if (directory !== this.#directory || directory.version !== this.#version) {
+			this.#followers.clear();
+			this.#live.clear();
 			this.#directory = directory;
 			this.#version = directory.version;
-			this.#livenessVersion = livenessVersion;
 		}
-		let ids = this.#cache.get(area);
-		if (!ids) {
-			ids = [];
+		let followers = this.#followers.get(area);
+		if (!followers) {
+			followers = [];
 			for (const member of directory.members()) {
-				if (member.id !== this.self && caresAbout(this.layout, member, area) && !liveness?.isDead(member.id)) ids.push(member.id);
+				if (member.id !== this.self && caresAbout(this.layout, member, area)) followers.push(member.id);
 			}
-			this.#cache.set(area, ids);
+			this.#followers.set(area, followers);
 		}
-		return ids;
+		if (!liveness) return followers;
+		if (liveness.version !== this.#livenessVersion) {
+			this.#live.clear();
+			this.#livenessVersion = liveness.version;
+		}
+		let live = this.#live.get(area);
+		if (!live) {
+			live = followers.filter((id) => !liveness.isDead(id));
+			this.#live.set(area, live);
+		}
+		return live;
 	}
 }

@@ -31,12 +31,6 @@ export class TrafficCounters {
 		return this.flood - this.sent;
 	}
 
-	droppedTotal(): number {
-		let sum = 0;
-		for (const count of this.dropped.values()) sum += count;
-		return sum;
-	}
-
 	snapshot(): { sent: number; flood: number; saved: number; received: number; dropped: Record<string, number> } {
 		return {
 			sent: this.sent,

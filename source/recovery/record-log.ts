@@ -201,11 +201,6 @@ export class RecordLog {
 		return this.#commits;
 	}
 
-	/** The generation of the current log file (see the top of this file). */
-	get generation(): number {
-		return this.#generation;
-	}
-
 	/**
 	 * Appends one record; resolves once it is on disk (written and fsynced, in a group
 	 * commit with others). Rejects on an I/O error, after which the log takes no more
