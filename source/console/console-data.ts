@@ -54,8 +54,37 @@ export interface ReclaimRow {
 /** A budget as the console shows it: Infinity (no lease needed) becomes null. */
 export const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
 
+type Event = { readonly type: string; readonly [key: string]: unknown };
+
+/** `recovery` events as the Recovery pane's rows. */
+export function recoveryRows(events: readonly Event[]): RecoveryRow[] {
+	return events
+		.filter((event) => event.type === 'recovery')
+		.map((event) => ({ peer: String(event['sensor']), incarnation: Number(event['incarnation']), replayed: Number(event['replayed']), ms: Number(event['ms']), fetched: Number(event['fetched']), tornTail: event['tornTail'] === true }));
+}
+
+/**
+ * Rows derived from a list of events that only grows (or slides): derived again only once
+ * another event arrived, not on each of the console's ten refreshes a second.
+ */
+export class EventRows<Row> {
+	#count = -1;
+	#rows: readonly Row[] = [];
+
+	constructor(readonly derive: (events: readonly Event[]) => readonly Row[]) {}
+
+	/** `count`: how many events ever arrived, which changes whenever the list does. */
+	read(events: readonly Event[], count: number): readonly Row[] {
+		if (count !== this.#count) {
+			this.#count = count;
+			this.#rows = this.derive(events);
+		}
+		return this.#rows;
+	}
+}
+
 /** Turns `reclaim` events into rows: the same shape from a peer's log or the demo's. */
-export function reclaimRows(events: readonly { readonly type: string; readonly [key: string]: unknown }[]): ReclaimRow[] {
+export function reclaimRows(events: readonly Event[]): ReclaimRow[] {
 	return events
 		.filter((event) => event.type === 'reclaim' || event.type === 'take-approved')
 		.map((event) => ({ by: String(event['sensor'] ?? event['granter']), from: String(event['from'] ?? event['holder']), area: String(event['area']), permits: Number(event['permits']) }));

@@ -1,6 +1,7 @@
 import type { Demo } from '../simulation/demo.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
-import { finite, reclaimRows, type AreaRow, type ConsoleData, type PeerRow, type RecoveryRow } from './console-data.js';
+import { EventRows, reclaimRows, recoveryRows, type AreaRow, type ConsoleData, type PeerRow } from './console-data.js';
+import { observerAreaRows, ownAreaRows } from './role-data.js';
 import type { ConsoleSource } from './run-console.js';
 import { RateHistory, savedFigures } from './rate-history.js';
 import { OccupancyHistory } from './occupancy-history.js';
@@ -8,12 +9,14 @@ import { OccupancyHistory } from './occupancy-history.js';
 const RATE_STEP = 1.5;
 
 /**
- * Reads a running demo into the console's plain data. Stateful only for the chart: it
- * remembers the saved count at each second to plot the rate.
+ * Reads a running demo into the console's plain data. Stateful only for what it samples
+ * over time (the saved rate, each floor's occupancy) and the rows it derives from events.
  */
 export class DemoData implements ConsoleSource {
 	readonly #history = new RateHistory();
 	readonly #occupancy = new OccupancyHistory();
+	readonly #recoveries = new EventRows(recoveryRows);
+	readonly #reclaims = new EventRows(reclaimRows);
 	readonly #started = performance.now();
 
 	constructor(readonly demo: Demo) {}
@@ -23,7 +26,7 @@ export class DemoData implements ConsoleSource {
 		const now = performance.now();
 		const datagrams = demo.datagrams();
 		const observer = demo.observer;
-		const areas = this.#occupancy.sample(Object.entries(observer.areas()).map(([id, area]) => ({ id, ...area })), now);
+		const areas = this.#occupancy.sample(observerAreaRows(observer), now);
 		const peers: PeerRow[] = [];
 		for (const member of observer.node.directory.members()) {
 			const sensor = member.sensor;
@@ -42,21 +45,14 @@ export class DemoData implements ConsoleSource {
 				datagramsOut: peer?.node.traffic.sent ?? 0,
 			});
 		}
-		const recoveries: RecoveryRow[] = demo.recoveries.filter((event) => event.type === 'recovery').map((event) => ({
-			peer: String(event['sensor']),
-			incarnation: Number(event['incarnation']),
-			replayed: Number(event['replayed']),
-			ms: Number(event['ms']),
-			fetched: Number(event['fetched']),
-			tornTail: event['tornTail'] === true,
-		}));
 		return {
 			header: { role: 'demo', identity: observer.node.self.id, mall: demo.options.mall.name, epoch: demo.tracker.epoch, trackerUp: true, uptimeMs: now - this.#started },
 			areas,
 			peers,
 			saved: savedFigures(datagrams, this.#history, now),
-			recoveries,
-			reclaims: reclaimRows(demo.recoveries),
+			// demo.recoveries only grows: its length counts its events.
+			recoveries: this.#recoveries.read(demo.recoveries, demo.recoveries.length),
+			reclaims: this.#reclaims.read(demo.recoveries, demo.recoveries.length),
 			logs: demo.log,
 			simulation: { paused: demo.paused, rate: demo.rate, population: demo.crowd.population, violations: demo.crowd.violations, admitted: demo.admitted, refused: demo.refused },
 		};
@@ -65,11 +61,7 @@ export class DemoData implements ConsoleSource {
 	viewOf(id: string): readonly AreaRow[] | null {
 		const peer = this.demo.peers.get(id);
 		if (!peer || this.demo.down.has(id)) return null;
-		return [...peer.counter.areas].map((area) => {
-			const ledger = peer.counter.ledger(area)!;
-			const info = this.demo.options.mall.areas.get(area)!;
-			return { id: area, kind: info.kind, name: info.name, parent: info.parent, capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), refused: ledger.refused(), permits: peer.counter.permits(area), lease: finite(peer.counter.budget(area)) };
-		});
+		return ownAreaRows(peer);
 	}
 
 	peerLog(id: string): readonly string[] {

@@ -8,7 +8,8 @@ const SAMPLES = 120;
  * second, for the sparkline under each floor. Stores are many and small: their bars say enough.
  */
 export class OccupancyHistory {
-	readonly #series = new Map<string, number[]>();
+	/** Each series is replaced, never changed, when a sample is taken: rows between samples share it. */
+	readonly #series = new Map<string, readonly number[]>();
 	#lastSample = -Infinity;
 
 	/** Takes a sample if a second has passed, and returns the rows with their history. */
@@ -17,13 +18,12 @@ export class OccupancyHistory {
 		if (due) this.#lastSample = now;
 		return areas.map((area) => {
 			if (area.kind === 'store') return area;
-			let series = this.#series.get(area.id);
-			if (!series) this.#series.set(area.id, (series = []));
+			let series = this.#series.get(area.id) ?? [];
 			if (due) {
-				series.push(area.occupancy);
-				if (series.length > SAMPLES) series.shift();
+				series = [...series, area.occupancy].slice(-SAMPLES);
+				this.#series.set(area.id, series);
 			}
-			return { ...area, history: [...series] };
+			return { ...area, history: series };
 		});
 	}
 }

@@ -7,20 +7,23 @@ export function savedFigures(counters: { readonly sent: number; readonly flood: 
 	return { sent: counters.sent, flood: counters.flood, saved, percent: counters.flood === 0 ? 0 : (100 * saved) / counters.flood, history: history.sample(saved, now) };
 }
 
-/** Turns a growing total into a per-second series for the chart. */
+/**
+ * Turns a growing total into a per-second series for the chart. The series is a new array
+ * only when a sample is taken, so the console redraws the chart once a second, not on
+ * every refresh.
+ */
 export class RateHistory {
-	readonly #values: number[] = [];
+	#values: readonly number[] = [];
 	#lastTotal: number | null = null;
 	#lastSample = -Infinity;
 
 	/** Records `total` if a second has passed since the last sample; returns the series. */
 	sample(total: number, now: number): readonly number[] {
 		if (now - this.#lastSample >= 1000) {
-			if (this.#lastTotal !== null) this.#values.push(Math.max(0, total - this.#lastTotal));
-			if (this.#values.length > HISTORY) this.#values.shift();
+			if (this.#lastTotal !== null) this.#values = [...this.#values, Math.max(0, total - this.#lastTotal)].slice(-HISTORY);
 			this.#lastTotal = total;
 			this.#lastSample = now;
 		}
-		return [...this.#values];
+		return this.#values;
 	}
 }

@@ -1,9 +1,9 @@
 import type { MemberNode } from '../roles/member-node.js';
-import type { Observer } from '../roles/observer.js';
 import type { SensorPeer } from '../roles/sensor-peer.js';
 import type { Tracker } from '../roles/tracker.js';
 import type { RoleEvent } from '../roles/events.js';
-import { finite, reclaimRows, type ConsoleData, type PeerRow, type ReclaimRow, type RecoveryRow } from './console-data.js';
+import type { Observer } from '../roles/observer.js';
+import { EventRows, finite, reclaimRows, recoveryRows, type AreaRow, type ConsoleData, type PeerRow, type ReclaimRow, type RecoveryRow } from './console-data.js';
 import type { ConsoleSource } from './run-console.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
 import { RateHistory, savedFigures } from './rate-history.js';
@@ -12,13 +12,31 @@ import { OccupancyHistory } from './occupancy-history.js';
 /** Keeps a role's events as log lines for the console (headless, they are printed instead). */
 export class EventLog {
 	readonly lines: string[] = [];
+	/** The last thousand events. */
 	readonly events: RoleEvent[] = [];
+	/** How many events ever arrived: what the console's derived rows are kept against. */
+	count = 0;
 	readonly sink = (event: RoleEvent): void => {
+		this.count++;
 		this.events.push(event);
 		if (this.events.length > 1000) this.events.shift();
 		this.lines.push(`${new Date().toISOString().slice(11, 23)} ${JSON.stringify(event)}`);
 		if (this.lines.length > 500) this.lines.shift();
 	};
+}
+
+/** A sensor's own view of its areas: occupancy as it knows it, its permits and its lease. */
+export function ownAreaRows(peer: SensorPeer): AreaRow[] {
+	return [...peer.counter.areas].map((id) => {
+		const ledger = peer.counter.ledger(id)!;
+		const area = peer.node.layout.areas.get(id)!;
+		return { id, kind: area.kind, name: area.name, parent: area.parent, capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), refused: ledger.refused(), permits: peer.counter.permits(id), lease: finite(peer.counter.budget(id)) };
+	});
+}
+
+/** What an observer holds of every area it follows, as rows. */
+export function observerAreaRows(observer: Observer): AreaRow[] {
+	return Object.entries(observer.areas()).map(([id, area]) => ({ id, ...area }));
 }
 
 /** Every member a node knows, with its failure detector's view of each. */
@@ -76,7 +94,7 @@ export class ObserverData implements ConsoleSource {
 		this.#restarts.update(node);
 		return {
 			header: header('observer', node, this.#started, now),
-			areas: this.#occupancy.sample(Object.entries(this.observer.areas()).map(([id, area]) => ({ id, ...area })), now),
+			areas: this.#occupancy.sample(observerAreaRows(this.observer), now),
 			peers: membersOf(node, now),
 			saved: savedFigures(datagrams, this.#history, now),
 			recoveries: this.#restarts.rows,
@@ -101,6 +119,8 @@ export class ObserverData implements ConsoleSource {
 /** A sensor's own console: its gate, its areas with its permits, its neighbours. */
 export class PeerData implements ConsoleSource {
 	readonly #history = new RateHistory();
+	readonly #recoveries = new EventRows(recoveryRows);
+	readonly #reclaims = new EventRows(reclaimRows);
 	readonly #restarts = new RestartWatch();
 	readonly #started = performance.now();
 
@@ -122,20 +142,13 @@ export class PeerData implements ConsoleSource {
 		this.#restarts.update(node);
 		const last = peer.lastAnswer;
 		const gate = last === null ? 'gate idle' : last.admitted ? 'gate GREEN' : `gate RED (${last.reason})`;
-		const own: RecoveryRow[] = this.log.events
-			.filter((event) => event.type === 'recovery')
-			.map((event) => ({ peer: String(event['sensor']), incarnation: Number(event['incarnation']), replayed: Number(event['replayed']), ms: Number(event['ms']), fetched: Number(event['fetched']), tornTail: event['tornTail'] === true }));
 		return {
 			header: header('peer', node, this.#started, now, `${peer.sensor} · ${gate}`),
-			areas: [...peer.counter.areas].map((id) => {
-				const ledger = peer.counter.ledger(id)!;
-				const area = node.layout.areas.get(id)!;
-				return { id, kind: area.kind, name: area.name, parent: area.parent, capacity: ledger.capacity, occupancy: ledger.occupancy(), staff: ledger.staff(), refused: ledger.refused(), permits: peer.counter.permits(id), lease: finite(peer.counter.budget(id)) };
-			}),
+			areas: ownAreaRows(peer),
 			peers: membersOf(node, now, (id) => ({ in: 0, out: node.link.sentTo.get(id) ?? 0 })),
 			saved: savedFigures(traffic, this.#history, now),
-			recoveries: [...own, ...this.#restarts.rows],
-			reclaims: reclaimRows(this.log.events),
+			recoveries: [...this.#recoveries.read(this.log.events, this.log.count), ...this.#restarts.rows],
+			reclaims: this.#reclaims.read(this.log.events, this.log.count),
 			logs: this.log.lines,
 			simulation: null,
 		};
@@ -145,15 +158,19 @@ export class PeerData implements ConsoleSource {
 /** The tracker's console: members, logins and refusals, epochs. It counts nothing itself. */
 export class TrackerData implements ConsoleSource {
 	readonly #started = performance.now();
+	readonly #reclaims = new EventRows(reclaimRows);
+	/** Restarts as the tracker sees them: a member logging in with an incarnation past its first. */
+	readonly #recoveries = new EventRows<RecoveryRow>((events) =>
+		events
+			.filter((event) => event.type === 'member-joined' && Number(event['incarnation']) > 1)
+			.map((event) => ({ peer: String(event['id']), incarnation: Number(event['incarnation']), replayed: null, ms: null, fetched: null, tornTail: false })),
+	);
 
 	constructor(readonly tracker: Tracker, readonly log: EventLog, readonly mallName: string) {}
 
 	read(): ConsoleData {
 		const now = performance.now();
 		const { tracker } = this;
-		const recoveries: RecoveryRow[] = this.log.events
-			.filter((event) => event.type === 'member-joined' && Number(event['incarnation']) > 1)
-			.map((event) => ({ peer: String(event['id']), incarnation: Number(event['incarnation']), replayed: null, ms: null, fetched: null, tornTail: false }));
 		return {
 			header: { role: 'tracker', identity: `${tracker.logins} logins · ${tracker.refusals} refused`, mall: this.mallName, epoch: tracker.epoch, trackerUp: true, uptimeMs: now - this.#started },
 			areas: [],
@@ -172,8 +189,8 @@ export class TrackerData implements ConsoleSource {
 				};
 			}),
 			saved: { sent: 0, flood: 0, saved: 0, percent: 0, history: [] },
-			reclaims: reclaimRows(this.log.events),
-			recoveries,
+			reclaims: this.#reclaims.read(this.log.events, this.log.count),
+			recoveries: this.#recoveries.read(this.log.events, this.log.count),
 			logs: this.log.lines,
 			simulation: null,
 		};

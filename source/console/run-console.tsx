@@ -28,6 +28,8 @@ function Live({ source, theme }: { readonly source: ConsoleSource; readonly them
 	// One off-screen blessed screen per chart size: creating one costs ~50 ms, drawing ~2 ms.
 	const chart = useMemo(() => (chartSize ? new OffscreenChart(chartSize.width, chartSize.height, theme.monochrome ? 'white' : 'cyan') : null), [chartSize?.width, chartSize?.height, theme]);
 	useEffect(() => () => chart?.destroy(), [chart]);
+	// The history is a new array only once a second (rate-history.ts): draw the chart then, not on every refresh.
+	const chartRows = useMemo(() => chart?.draw(data.saved.history), [chart, data.saved.history]);
 	useEffect(() => {
 		const timer = setInterval(() => setData(source.read()), REFRESH_MS);
 		const resize = () => setSize({ columns: stdout.columns ?? 80, rows: stdout.rows ?? 24 });
@@ -47,7 +49,7 @@ function Live({ source, theme }: { readonly source: ConsoleSource; readonly them
 			peerLog={source.peerLog ? (id) => source.peerLog!(id) : undefined}
 			viewOf={source.viewOf ? (id) => source.viewOf!(id) : undefined}
 			notice={notice}
-			chart={chart?.draw(data.saved.history)}
+			chart={chartRows}
 			onCommand={perform ? (command) => void perform(command).then(setNotice, (error: Error) => setNotice(`failed: ${error.message}`)) : undefined}
 		/>
 	);

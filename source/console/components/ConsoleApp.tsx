@@ -99,7 +99,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 		const state = current.current;
 		const visible = visiblePeers(data.peers, state.filter, state.sort);
 		const selectedPeer = visible[state.selected];
-		const sensor = selectedSensor(state);
+		const sensor = selectedPeer?.role === 'sensor' ? selectedPeer.id : undefined;
 		if (state.filtering) {
 			if (key.return || key.escape) dispatch({ type: 'end-filter', keep: key.return });
 			else if (key.backspace || key.delete) dispatch({ type: 'filter-backspace' });
