@@ -11,6 +11,11 @@ export interface Clock {
 
 export type Cancel = () => void;
 
+/** Resolves after `ms` on `clock`. */
+export function wait(clock: Clock, ms: number): Promise<void> {
+	return new Promise((resolve) => clock.setTimeout(resolve, ms));
+}
+
 export const systemClock: Clock = {
 	now: () => performance.now(),
 	setTimeout(callback, ms) {

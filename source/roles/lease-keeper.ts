@@ -44,7 +44,7 @@ export class LeaseKeeper {
 	/** Takes asked of the tracker, by `area holder`: when, and whether it said no. */
 	readonly #takesAsked = new Map<string, { at: number; refused: boolean }>();
 	/** The directory's sensors by sensor id, rebuilt when the directory changes. */
-	#bySensor: { version: number; members: ReadonlyMap<string, MemberRecord> } = { version: -1, members: new Map() };
+	#bySensor: { directory: unknown; version: number; members: ReadonlyMap<string, MemberRecord> } = { directory: null, version: -1, members: new Map() };
 	/** How much lease budget to keep ahead, per area: from our own recent demand. */
 	readonly #wanted = new Map<AreaId, number>();
 	/** When we began serving: a sensor never seen since is as good as dead after the liveness bound. */
@@ -243,10 +243,11 @@ export class LeaseKeeper {
 	/** The member speaking for `sensor`, if it is in the directory. */
 	#memberOf(sensor: SensorId): MemberRecord | null {
 		const directory = this.host.node.directory;
-		if (this.#bySensor.version !== directory.version) {
+		// A rejoin replaces the directory and starts its versions again: compare both.
+		if (this.#bySensor.directory !== directory || this.#bySensor.version !== directory.version) {
 			const members = new Map<string, MemberRecord>();
 			for (const member of directory.members()) if (member.role === 'sensor' && member.sensor !== null) members.set(member.sensor, member);
-			this.#bySensor = { version: directory.version, members };
+			this.#bySensor = { directory, version: directory.version, members };
 		}
 		return this.#bySensor.members.get(sensor) ?? null;
 	}

@@ -2,7 +2,7 @@ import type { MallLayout } from '../model/mall.js';
 import { layoutFromJson } from '../model/layout-codec.js';
 import type { Address } from '../network/address.js';
 import { formatAddress } from '../network/address.js';
-import type { Clock } from '../network/clock.js';
+import { wait, type Clock } from '../network/clock.js';
 import type { Timings } from '../network/config.js';
 import { DirectoryReplica } from '../network/directory-replica.js';
 import { DocumentAssembly } from '../network/document.js';
@@ -42,7 +42,6 @@ const MAX_RETRY_MS = 2000;
 export interface MemberHandlers {
 	onMessage(sender: MemberRecord, message: MemberMessage): void;
 	onJoined(member: MemberRecord): void;
-	onLeft(member: MemberRecord): void;
 	/** Another process logged in as this member: stop at once, without a word. */
 	onSuperseded(): void;
 	/** The members this one shares areas with: the ones whose failure it must notice. */
@@ -339,7 +338,6 @@ export class MemberNode {
 					this.#linkTo(record);
 					this.#handlers?.onJoined(record);
 				}
-				for (const id of result.left) this.#handlers?.onLeft({ id } as MemberRecord);
 				return;
 			}
 			case 'doc-chunk':
@@ -433,9 +431,5 @@ export class MemberNode {
 function isRejoinHint(body: Buffer): boolean {
 	const message = decodeBody(clearMessage, body);
 	return message.ok && message.value.type === 'rejoin';
-}
-
-function wait(clock: Clock, ms: number): Promise<void> {
-	return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
 

@@ -45,7 +45,6 @@ export class Observer {
 		node.serve({
 			onMessage: (sender, message) => observer.#onMessage(sender, message),
 			onJoined() {},
-			onLeft() {},
 			onSuperseded: () => void node.crash(),
 			neighbours: () => observer.#sensors(),
 		});
@@ -124,8 +123,13 @@ export class Observer {
 		if (changed) for (const listener of this.#listeners) listener();
 	}
 
-	/** The sensors of the areas this observer follows. */
-	#sensors(): Set<string> {
+	#followed: { directory: unknown; version: number; ids: ReadonlySet<string> } = { directory: null, version: -1, ids: new Set() };
+
+	/** The sensors of the areas this observer follows, found again only when the directory changes. */
+	#sensors(): ReadonlySet<string> {
+		const directory = this.node.directory;
+		// A rejoin replaces the directory and starts its versions again: compare both.
+		if (this.#followed.directory === directory && this.#followed.version === directory.version) return this.#followed.ids;
 		const ids = new Set<string>();
 		for (const member of this.node.directory.members()) {
 			if (member.role !== 'sensor' || member.sensor === null) continue;
@@ -136,6 +140,7 @@ export class Observer {
 				}
 			}
 		}
+		this.#followed = { directory, version: directory.version, ids };
 		return ids;
 	}
 

@@ -4,6 +4,7 @@ import { DemandMeter } from '../counting/demand-meter.js';
 import { loanSize, rebalanceGift } from '../counting/rebalance.js';
 import { SensorCounter, type Direction, type Person, type RefusalReason } from '../counting/sensor-counter.js';
 import { Router } from '../network/routing.js';
+import { wait } from '../network/clock.js';
 import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
 import { rowFromWire, rowToWire } from '../protocol/wire-row.js';
 import { MemberNode, type MemberOptions } from './member-node.js';
@@ -113,14 +114,15 @@ export class SensorPeer {
 		node.serve({
 			onMessage: (sender, message) => peer.#onMessage(sender, message),
 			onJoined: (member) => peer.#sendAllRowsTo(member),
-			onLeft: () => {},
 			// Two processes spending one sensor's permits could overshoot: the older one stops.
 			onSuperseded: () => void peer.crash(),
 			neighbours: () => peer.#neighbours(),
 		});
 		peer.#cancels.push(clock.setInterval(() => peer.#antiEntropy(), timings.antiEntropyMs));
-		peer.#cancels.push(clock.setInterval(() => peer.#rebalance(), timings.rebalanceMs));
-		peer.#cancels.push(clock.setInterval(() => peer.leases.tick(), timings.rebalanceMs));
+		peer.#cancels.push(clock.setInterval(() => {
+			peer.#rebalance();
+			peer.leases.tick();
+		}, timings.rebalanceMs));
 		peer.leases.tick();
 		peer.#cancels.push(clock.setInterval(() => peer.#expirePending(), Math.max(5, Math.floor(timings.borrowRetryMs / 2))));
 		const fetched = await peer.#fetchOwnRows();
@@ -161,7 +163,7 @@ export class SensorPeer {
 		const deadline = clock.now() + timings.ownRowsWaitMs;
 		let retried = false;
 		while (this.#ownRowsAwaited.size > 0 && clock.now() < deadline) {
-			await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), 10));
+			await wait(clock, 10);
 			if (!retried && clock.now() > deadline - timings.ownRowsWaitMs / 2) {
 				retried = true; // one more ask for datagrams lost on the way
 				for (const id of this.#ownRowsAwaited) this.node.send(id, { type: 'own-rows-query' });
@@ -345,13 +347,11 @@ export class SensorPeer {
 				let changed = false;
 				for (const wire of message.rows) {
 					const area = wire.a as AreaId;
-					if (!this.counter.ledger(area)?.hasSensor(sensorId(sender.sensor))) {
-						this.node.link.traffic.countDrop('not-allowed');
-						continue;
-					}
-					const merged = this.counter.merge(area, sensorId(sender.sensor), rowFromWire(wire));
+					const owner = this.#siblingIn(sender, area);
+					if (owner === null) continue;
+					const merged = this.counter.merge(area, owner, rowFromWire(wire));
 					changed = merged || changed;
-					if (merged) this.leases.heardFrom(area, sensorId(sender.sensor));
+					if (merged) this.leases.heardFrom(area, owner);
 				}
 				if (changed && this.#pending.length > 0) this.#expirePending();
 				return;

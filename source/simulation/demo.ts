@@ -1,7 +1,7 @@
 import type { AreaId } from '../model/ids.js';
 import type { Mall } from '../model/mall.js';
 import { DEFAULT_TIMINGS, type Timings } from '../network/config.js';
-import { systemClock, type Clock } from '../network/clock.js';
+import { systemClock, wait, type Clock } from '../network/clock.js';
 import { seededRandom } from '../network/memory-network.js';
 import type { Transport } from '../network/transport.js';
 import type { Address } from '../network/address.js';
@@ -279,7 +279,7 @@ export class Demo {
 	}
 
 	async #settled(): Promise<void> {
-		while (this.#inFlight > 0) await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), 5));
+		while (this.#inFlight > 0) await wait(this.clock, 5);
 	}
 
 	/** True once the observer and every sensor agree exactly with the truth. */
@@ -303,7 +303,7 @@ export class Demo {
 		const deadline = this.clock.now() + (this.options.drainMs ?? DEFAULT_DRAIN_MS);
 		while (!this.converged()) {
 			if (this.clock.now() > deadline) return false;
-			await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), 20));
+			await wait(this.clock, 20);
 		}
 		return true;
 	}
