@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HASH_BYTES } from '../security/password.js';
 
 /**
  * The mall fixture as JSON, checked field by field. Every rule carries the sentence a
@@ -27,7 +28,6 @@ export const SCRYPT_MIN_N = 1024;
 /** 128·N·r bytes per login: 2²⁰ with r = 8 is already 1 GiB, more is a typo, not a policy. */
 export const SCRYPT_MAX_N = 1 << 20;
 export const SALT_MIN_BYTES = 16;
-export const HASH_BYTES = 32;
 
 const id = z
 	.string({ error: expected('a string') })
