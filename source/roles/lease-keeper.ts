@@ -97,7 +97,9 @@ export class LeaseKeeper {
 		if (ask === null) return;
 		const granter = this.#memberOf(ask.granter);
 		if (granter === null || node.liveness.isDead(granter.id)) {
-			this.#leaveGranter(area, now);
+			// A move waits: leave a granter that is not there at once. Otherwise give one
+			// that has not joined yet the time failure detection would (it may be starting too).
+			if (urgent || this.#gone(ask.granter, now)) this.#leaveGranter(area, now);
 			return;
 		}
 		const { gen, basis, outflow, floor } = ask.request;
@@ -147,18 +149,20 @@ export class LeaseKeeper {
 				if (now - moving.at >= retryMs) this.#askMove(area, moving.gen, moving.to, moving.floor, now);
 			} else if (assignment.granter === sensor) {
 				// Granting ourselves, nobody could take our permits if we died: hand the role
-				// back once a sibling is alive, spending nothing more until the tracker has moved it.
+				// back once a sibling is alive. The floor keeps a budget of what we want, which
+				// we may still spend should the tracker go silent before it has moved the role.
 				const next = this.#nextAlive(ledger.ring, sensor);
 				if (next !== null && now - node.lastFromTracker < node.options.timings.trackerSilenceMs) {
-					this.#askMove(area, assignment.gen, next, ledger.outflowOf(sensor), now);
+					const floor = ledger.outflowOf(sensor) + (this.#wanted.get(area) ?? budgetWanted(0));
+					this.#askMove(area, assignment.gen, next, floor, now);
 				}
-			} else if (this.#gone(assignment.granter, now, false)) {
+			} else if (this.#gone(assignment.granter, now)) {
 				this.#leaveGranter(area, now);
 			} else {
 				this.topUp(area, now, false);
 			}
 			for (const holder of ledger.sensors) {
-				if (holder === sensor || !this.#gone(holder, now, true)) continue;
+				if (holder === sensor || !this.#gone(holder, now)) continue;
 				const target = counter.reclaimable(area, holder);
 				if (target === null) continue;
 				const key = `${area} ${holder}`;
@@ -214,7 +218,8 @@ export class LeaseKeeper {
 			if (previous && previous.gen < message.gen) {
 				node.options.events({ type: 'granter', sensor, area, granter: message.granter, gen: message.gen, previous: previous.granter });
 			}
-			this.topUp(area, node.options.clock.now(), true);
+			// A move waiting at the gate asks at once (urgent) when it is tried again.
+			this.topUp(area, node.options.clock.now(), false);
 			this.host.retryPending();
 		}, () => {});
 	}
@@ -254,14 +259,13 @@ export class LeaseKeeper {
 
 	/**
 	 * A sensor is gone once failure detection declared it dead, or when it is not a member
-	 * (it left, or never joined). Before taking its permits we give one that never joined
-	 * since we serve as long as failure detection would: it may be starting too. Moving our
-	 * own lease to another granter needs no such wait: a move is always safe.
+	 * (it left, or never joined). One that never joined since we serve gets as long as
+	 * failure detection would: sensors started together join one after the other.
 	 */
-	#gone(sensor: SensorId, now: number, grace: boolean): boolean {
+	#gone(sensor: SensorId, now: number): boolean {
 		const member = this.#memberOf(sensor);
 		if (member !== null) return this.host.node.liveness.isDead(member.id);
-		return !grace || now - this.#servingSince >= this.host.node.options.timings.liveness.deadAfterMs;
+		return now - this.#servingSince >= this.host.node.options.timings.liveness.deadAfterMs;
 	}
 
 	/** The first sensor after `after` in `ring` that is a live member, ourselves aside. */
