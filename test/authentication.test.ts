@@ -5,6 +5,7 @@ import { randomKey } from '../source/security/keys.js';
 import { areaId } from '../source/model/ids.js';
 import { MemoryCluster, eventually } from './helpers/memory-cluster.js';
 import { TINY_PASSWORDS, tinyMall } from './helpers/tiny-mall.js';
+import { systemRandom } from '../source/runtime/random.js';
 
 const refused = test.macro(async (t, user: string, overrides: { password?: string; sensor?: string }, reason: RegExp) => {
 	const cluster = new MemoryCluster(await tinyMall(), TINY_PASSWORDS);
@@ -37,9 +38,9 @@ test('datagrams from a non-member, garbled or replayed are dropped and counted, 
 	const forged = encodeBody({ type: 'rows', rows: [{ a: 'shop', e: 99, x: 0, se: 0, sx: 0, r: 0, g: {} }] });
 	const header = { epoch: front.node.welcome.epoch, incarnation: 1, seq: 1 };
 	// Not a member at all.
-	intruder.send(front.node.address, encodeMember(randomKey(), { ...header, sender: 'mallory' }, forged));
+	intruder.send(front.node.address, encodeMember(randomKey(systemRandom), { ...header, sender: 'mallory' }, forged));
 	// Claims to be shop-back, but does not have its key.
-	intruder.send(front.node.address, encodeMember(randomKey(), { ...header, sender: 'shop-back' }, forged));
+	intruder.send(front.node.address, encodeMember(randomKey(systemRandom), { ...header, sender: 'shop-back' }, forged));
 	// Garbage.
 	intruder.send(front.node.address, Buffer.from('hello there'));
 	// A real datagram from shop-back, replayed.

@@ -1,9 +1,10 @@
 import test from 'ava';
 import { signCertificate, verifyCertificate } from '../source/security/certificate.js';
 import { generateIdentity } from '../source/security/keys.js';
+import { systemRandom } from '../source/runtime/random.js';
 
-const tracker = generateIdentity();
-const member = generateIdentity();
+const tracker = generateIdentity(systemRandom);
+const member = generateIdentity(systemRandom);
 const record = signCertificate(
 	{ id: 'bakery-door', role: 'sensor', sensor: 'bakery-door', areas: null, host: '127.0.0.1', port: 4000, signKey: member.signPublic.toString('base64'), agreeKey: member.agreePublic.toString('base64'), incarnation: 2, epoch: 7 },
 	tracker.signPrivate,
@@ -11,7 +12,7 @@ const record = signCertificate(
 
 test('a membership certificate verifies against the tracker key that signed it', (t) => {
 	t.true(verifyCertificate(record, tracker.signPublic));
-	t.false(verifyCertificate(record, generateIdentity().signPublic));
+	t.false(verifyCertificate(record, generateIdentity(systemRandom).signPublic));
 });
 
 test('a certificate with any field changed no longer verifies', (t) => {

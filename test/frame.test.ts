@@ -1,11 +1,12 @@
 import test from 'ava';
 import { encodeMember, encodeClear, openFrame, parseFrame, MAX_DATAGRAM } from '../source/protocol/frame.js';
 import { randomKey } from '../source/security/keys.js';
+import { systemRandom } from '../source/runtime/random.js';
 
 const header = { epoch: 7, incarnation: 2, seq: 41, sender: 'north-entrance' };
 
 test('a member frame round-trips and carries its header', (t) => {
-	const key = randomKey();
+	const key = randomKey(systemRandom);
 	const parsed = parseFrame(encodeMember(key, header, Buffer.from('{"type":"leave"}')));
 	t.true(parsed.ok);
 	if (!parsed.ok || parsed.value.kind !== 'member') return;
@@ -15,13 +16,13 @@ test('a member frame round-trips and carries its header', (t) => {
 });
 
 test('a frame opened with another key fails authentication', (t) => {
-	const parsed = parseFrame(encodeMember(randomKey(), header, Buffer.from('{}')));
+	const parsed = parseFrame(encodeMember(randomKey(systemRandom), header, Buffer.from('{}')));
 	if (!parsed.ok || parsed.value.kind !== 'member') return t.fail();
-	t.deepEqual(openFrame(randomKey(), parsed.value), { ok: false, reason: 'auth-failed' });
+	t.deepEqual(openFrame(randomKey(systemRandom), parsed.value), { ok: false, reason: 'auth-failed' });
 });
 
 test('changing any header byte makes authentication fail', (t) => {
-	const key = randomKey();
+	const key = randomKey(systemRandom);
 	const bytes = encodeMember(key, header, Buffer.from('{}'));
 	for (let index = 4; index < 21 + header.sender.length; index++) {
 		const garbled = Buffer.from(bytes);
@@ -40,7 +41,7 @@ test('drops an empty datagram', dropped, Buffer.alloc(0), 'too-short');
 test('drops a datagram with the wrong magic', dropped, Buffer.from([0x00, 0x00, 1, 1]), 'bad-magic');
 test('drops a datagram of another wire version', dropped, Buffer.from([0x46, 0x46, 9, 1]), 'bad-version');
 test('drops an unknown frame kind', dropped, Buffer.from([0x46, 0x46, 1, 200]), 'unknown-kind');
-test('drops a truncated member frame', dropped, encodeMember(randomKey(), header, Buffer.from('{}')).subarray(0, 30), 'truncated');
+test('drops a truncated member frame', dropped, encodeMember(randomKey(systemRandom), header, Buffer.from('{}')).subarray(0, 30), 'truncated');
 test('drops a datagram over the size limit', dropped, encodeClear(Buffer.alloc(MAX_DATAGRAM)), 'oversize');
 
 test('parsing never throws on random bytes', (t) => {

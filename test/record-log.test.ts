@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Cancel, Clock } from '../source/network/clock.js';
+import type { Cancel, Clock } from '../source/runtime/clock.js';
 import { snapshotName, temporaryName, walName } from '../source/recovery/log-files.js';
 import { HEADER_BYTES, encodeFrame } from '../source/recovery/record-framing.js';
 import { RecordLog, type RecordLogOptions } from '../source/recovery/record-log.js';
@@ -71,7 +71,7 @@ test('appended records replay in order after close and reopen', async (t) => {
 test('an empty new directory replays nothing', async (t) => {
 	const directory = join(scratch(t), 'not', 'yet', 'there');
 	const replay = await reopen(directory);
-	t.deepEqual(replay, { snapshot: null, records: [], damage: null, ms: replay.ms });
+	t.deepEqual(replay, { snapshot: null, records: [], damage: null, complete: true, ms: replay.ms });
 	t.deepEqual(await readdir(directory), [walName(0)]);
 });
 
@@ -278,10 +278,12 @@ test('a snapshot that fails its checksum is passed over for the state before it'
 	const { log, replay } = await RecordLog.open(directory, QUICK);
 	t.is(replay.snapshot, null);
 	t.deepEqual(texts(replay.records), texts([A, B, C]));
-	// The bad snapshot's generation is never reused.
+	t.true(replay.complete, 'the log before the bad snapshot is all there');
+	t.like(replay.damage, { kind: 'corrupt', file: join(directory, snapshotName(1)), savedAs: join(directory, `${snapshotName(1)}.corrupt`) });
+	// The bad snapshot's generation is never reused; it is kept aside for a post-mortem.
 	await log.snapshot(STATE);
 	await log.close();
-	t.deepEqual((await readdir(directory)).sort(), [snapshotName(2), walName(2)]);
+	t.deepEqual((await readdir(directory)).sort(), [`${snapshotName(1)}.corrupt`, snapshotName(2), walName(2)]);
 	t.is((await reopen(directory)).snapshot?.toString(), STATE.toString());
 });
 
@@ -303,4 +305,40 @@ test('a log of random bytes is reported as damage, never thrown, and takes recor
 		t.deepEqual(texts(again.records), texts([...replay.records, row(1)]));
 		t.is(again.damage, null);
 	}
+});
+
+test('a bad newest snapshot whose earlier files compaction deleted: damage, replay marked incomplete, never a silent start from nothing', async (t) => {
+	const directory = scratch(t);
+	const bad = encodeFrame(STATE);
+	bad[HEADER_BYTES + 2]! ^= 0x40;
+	await writeFile(join(directory, snapshotName(1)), bad);
+	await writeFile(join(directory, walName(1)), frames([D]));
+	const { log, replay } = await RecordLog.open(directory, QUICK);
+	t.false(replay.complete);
+	t.like(replay.damage, { kind: 'corrupt', file: join(directory, snapshotName(1)) });
+	t.is(replay.snapshot, null);
+	t.deepEqual(texts(replay.records), texts([D]), 'what is left is still given');
+	await log.append(row(9));
+	await log.close();
+	// Still incomplete on the next open, though the bad snapshot was moved aside: no file was reused.
+	const again = await reopen(directory);
+	t.false(again.complete);
+	t.like(again.damage, { kind: 'missing' });
+	t.deepEqual(texts(again.records), texts([D, row(9)]));
+	t.false((await readdir(directory)).includes(walName(0)), 'no new log starts from generation 0');
+});
+
+test('a bad newest snapshot with the files before it still there replays those and every log after', async (t) => {
+	const directory = scratch(t);
+	const bad = encodeFrame(STATE);
+	bad[HEADER_BYTES + 1]! ^= 0x08;
+	await writeFile(join(directory, snapshotName(1)), encodeFrame(OLDER_STATE));
+	await writeFile(join(directory, walName(1)), frames([B, C]));
+	await writeFile(join(directory, snapshotName(2)), bad);
+	await writeFile(join(directory, walName(2)), frames([D]));
+	const replay = await reopen(directory);
+	t.true(replay.complete);
+	t.is(replay.snapshot?.toString(), OLDER_STATE.toString());
+	t.deepEqual(texts(replay.records), texts([B, C, D]));
+	t.like(replay.damage, { kind: 'corrupt', file: join(directory, snapshotName(2)) });
 });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { formatAddress } from '../network/address.js';
-import { systemClock } from '../network/clock.js';
+import { systemClock } from '../runtime/clock.js';
 import { Observer } from '../roles/observer.js';
 import { generateIdentity } from '../security/keys.js';
 import { HELP } from './help.js';
@@ -12,6 +12,7 @@ import { runConsole } from '../console/run-console.js';
 import { EventLog, ObserverData } from '../console/role-data.js';
 import { onShutdown } from './shutdown.js';
 import { coalesce } from './coalesce.js';
+import { systemRandom } from '../runtime/random.js';
 
 /** Occupancy lines at most this often: readable, and cheap however fast rows arrive. */
 const OCCUPANCY_INTERVAL_MS = 100;
@@ -28,7 +29,7 @@ export async function runObserver(args: string[]): Promise<void> {
 	const log = new EventLog();
 	const areas = values.areas === undefined ? null : values.areas.split(',').map((area) => area.trim()).filter(Boolean);
 	const observer = await joinOn(settings.listen, (transport) =>
-		Observer.start({ ...settings, transport, clock: systemClock, areas, identity: generateIdentity(), lastIncarnation: 0, events: headless ? printLine : log.sink }),
+		Observer.start({ ...settings, transport, clock: systemClock, areas, identity: generateIdentity(systemRandom), lastIncarnation: 0, events: headless ? printLine : log.sink }),
 	);
 	if (theme) {
 		await runConsole(new ObserverData(observer, log), theme);

@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { formatAddress } from '../network/address.js';
-import { systemClock } from '../network/clock.js';
+import { systemClock } from '../runtime/clock.js';
+import { systemRandom } from '../runtime/random.js';
 import { SensorPeer } from '../roles/sensor-peer.js';
 import { DataDirectory } from '../recovery/data-directory.js';
 import { PeerJournal } from '../recovery/peer-journal.js';
@@ -26,7 +27,7 @@ export async function runPeer(args: string[]): Promise<void> {
 	const headless = isHeadless(values.headless);
 	const theme = headless ? null : await loadTheme(values.theme);
 	const log = new EventLog();
-	const data = await DataDirectory.open(values.data, 'peer');
+	const data = await DataDirectory.open(values.data, 'peer', systemRandom);
 	const recovery = values.data === undefined ? null : await PeerJournal.open(values.data);
 	const peer = await joinOn(settings.listen, (transport) =>
 		SensorPeer.start({
@@ -37,7 +38,7 @@ export async function runPeer(args: string[]): Promise<void> {
 			clock: systemClock,
 			sensor: values.sensor ?? null,
 			identity: data.identity,
-			lastIncarnation: data.lastIncarnation,
+			lastIncarnation: data.kept.incarnation,
 			events: headless ? printLine : log.sink,
 		}),
 	);

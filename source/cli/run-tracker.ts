@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadMall } from '../model/load-mall.js';
 import { formatAddress } from '../network/address.js';
-import { systemClock } from '../network/clock.js';
+import { systemClock } from '../runtime/clock.js';
+import { systemRandom } from '../runtime/random.js';
 import { UdpTransport } from '../network/udp-transport.js';
 import { Tracker } from '../roles/tracker.js';
 import { DataDirectory } from '../recovery/data-directory.js';
@@ -32,11 +33,11 @@ export async function runTracker(args: string[]): Promise<void> {
 	}
 	const mall = await loadMall(requiredOption('fixture', values.fixture));
 	const listen = addressOption('listen', values.listen, '127.0.0.1:7700');
-	const data = await DataDirectory.open(values.data, 'tracker');
+	const data = await DataDirectory.open(values.data, 'tracker', systemRandom);
 	const headless = isHeadless(values.headless);
 	const theme = headless ? null : await loadTheme(values.theme);
-	const previousEpochs = data.epochs.length;
-	const knownMembers = data.members.size;
+	const previousEpochs = data.kept.epochs.length;
+	const knownMembers = data.kept.members.size;
 	const log = new EventLog();
 	const transport = await UdpTransport.bind(listen);
 	const tracker = new Tracker({
@@ -45,13 +46,13 @@ export async function runTracker(args: string[]): Promise<void> {
 		clock: systemClock,
 		events: headless ? printLine : log.sink,
 		identity: data.identity,
-		incarnations: data.members,
+		incarnations: data.kept.members,
 		// Persisted before the welcome goes out: a member never gets an incarnation twice.
 		onIncarnations: (incarnations) => data.save({ members: incarnations }),
-		granters: data.granters,
+		granters: data.kept.granters,
 		onGranters: (granters) => data.save({ granters }),
 	});
-	await data.save({ epochs: [...data.epochs, tracker.epoch].slice(-100) });
+	await data.save({ epochs: [...data.kept.epochs, tracker.epoch].slice(-100) });
 	(headless ? printLine : log.sink)({
 		type: 'ready',
 		role: 'tracker',

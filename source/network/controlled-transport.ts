@@ -1,6 +1,6 @@
 import type { Address } from './address.js';
 import type { Transport } from './transport.js';
-import { seededRandom } from './memory-network.js';
+import { seededRandom } from '../runtime/random.js';
 
 /**
  * A transport the demo's operator can degrade: cut off (a partition of this member from
@@ -15,7 +15,8 @@ export class ControlledTransport implements Transport {
 	readonly #random: () => number;
 
 	constructor(private readonly inner: Transport, seed = inner.address.port) {
-		this.#random = seededRandom(seed);
+		const random = seededRandom(seed);
+		this.#random = () => random.fraction();
 	}
 
 	get address(): Address {

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../runtime/clock.js';
 import type { Address } from './address.js';
 import type { Transport } from './transport.js';
 import { ReplayWindow } from './replay-window.js';

@@ -1,5 +1,6 @@
 import type { Address } from './address.js';
 import type { Transport } from './transport.js';
+import { seededRandom } from '../runtime/random.js';
 
 /** Faults a memory network applies to every datagram, each a probability in [0, 1]. */
 export interface Faults {
@@ -12,17 +13,6 @@ export interface Faults {
 
 export const NO_FAULTS: Faults = { drop: 0, duplicate: 0, reorder: 0, maxDelayMs: 0 };
 
-/** A small seeded generator (mulberry32), so a failing run can be replayed. */
-export function seededRandom(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 /**
  * An in-process network for tests: every transport gets an address on host `memory`,
@@ -37,7 +27,8 @@ export class MemoryNetwork {
 	reordered = 0;
 
 	constructor(public faults: Faults = NO_FAULTS, seed = 1) {
-		this.#random = seededRandom(seed);
+		const random = seededRandom(seed);
+		this.#random = () => random.fraction();
 	}
 
 	/** A new endpoint; `port` to come back at a known address (a restarted tracker). */

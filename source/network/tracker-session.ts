@@ -4,11 +4,12 @@ import { encodeClear, encodeHandshake, type Frame } from '../protocol/frame.js';
 import { openHandshake } from '../protocol/handshake.js';
 import { clearMessage, type login, type welcome } from '../protocol/messages.js';
 import { loginKey } from '../security/handshake-keys.js';
-import { agree, ephemeralAgreement } from '../security/keys.js';
+import { NONCE_BYTES, agree, ephemeralAgreement } from '../security/keys.js';
 import type { Address } from './address.js';
 import { formatAddress } from './address.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../runtime/clock.js';
 import type { Transport } from './transport.js';
+import { systemRandom } from '../runtime/random.js';
 
 export type Welcome = z.infer<typeof welcome>;
 export type LoginRequest = Omit<z.infer<typeof login>, 'type'>;
@@ -33,7 +34,7 @@ export class JoinError extends Error {}
  * bounded by `timeoutMs`. The shell routes clear and handshake frames here while it runs.
  */
 export class TrackerSession {
-	readonly #ephemeral = ephemeralAgreement();
+	readonly #ephemeral = ephemeralAgreement(systemRandom);
 	#key: Buffer | null = null;
 	#sealedLogin: Buffer | null = null;
 	#settle: { resolve: (welcome: Welcome) => void; reject: (error: Error) => void } | null = null;
@@ -84,7 +85,7 @@ export class TrackerSession {
 			const ephemeralSecret = agree(this.#ephemeral.privateKey, trackerEphemeral);
 			if (!staticSecret || !ephemeralSecret) return;
 			this.#key = loginKey(staticSecret, ephemeralSecret, this.#ephemeral.publicKey, trackerEphemeral);
-			this.#sealedLogin = encodeHandshake(this.#key, this.#ephemeral.publicKey, encodeBody({ type: 'login', ...this.options.request }));
+			this.#sealedLogin = encodeHandshake(this.#key, this.#ephemeral.publicKey, encodeBody({ type: 'login', ...this.options.request }), systemRandom.bytes(NONCE_BYTES));
 			this.options.transport.send(this.options.tracker, this.#sealedLogin);
 			return;
 		}

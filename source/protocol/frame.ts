@@ -67,9 +67,10 @@ export function encodeClear(body: Buffer): Buffer {
 	return Buffer.concat([prefix(FrameKind.clear), body]);
 }
 
-export function encodeHandshake(key: Buffer, clientEphemeral: Buffer, body: Buffer): Buffer {
+/** `nonce`: 12 random bytes; login keys are fresh per handshake, so a repeat is as unlikely as a key collision. */
+export function encodeHandshake(key: Buffer, clientEphemeral: Buffer, body: Buffer, nonce: Buffer): Buffer {
 	const aad = Buffer.concat([prefix(FrameKind.handshake), clientEphemeral]);
-	const { nonce, sealed } = seal(key, body, aad);
+	const { sealed } = seal(key, body, aad, nonce);
 	return Buffer.concat([aad, nonce, sealed]);
 }
 

@@ -1,5 +1,5 @@
-import { open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Disk, FileHandle } from '../runtime/disk.js';
 import { followedByFrame, scanFrames } from './record-framing.js';
 
 /**
@@ -35,9 +35,9 @@ const NAMES: readonly (readonly [LogFileKind, RegExp])[] = [
 ];
 
 /** The log's own files in `directory`; anything else there (cut copies, strangers) is not listed. */
-export async function listLogFiles(directory: string): Promise<LogFile[]> {
+export async function listLogFiles(disk: Disk, directory: string): Promise<LogFile[]> {
 	const files: LogFile[] = [];
-	for (const name of await readdir(directory)) {
+	for (const name of await disk.readdir(directory)) {
 		for (const [kind, pattern] of NAMES) {
 			const match = pattern.exec(name);
 			if (match) files.push({ kind, generation: Number(match[1]), name });
@@ -47,9 +47,9 @@ export async function listLogFiles(directory: string): Promise<LogFile[]> {
 }
 
 /** The payload bytes of a snapshot file, or null if it cannot be read. */
-export async function readSnapshotFile(file: string): Promise<Buffer | null> {
+export async function readSnapshotFile(disk: Disk, file: string): Promise<Buffer | null> {
 	try {
-		return await readFile(file);
+		return await disk.readFile(file);
 	} catch {
 		return null;
 	}
@@ -69,16 +69,16 @@ export interface LogRead {
  * Reads a log file in `CHUNK_BYTES` pieces and checks every frame. A frame that straddles
  * two pieces is carried into the next one: the only bytes ever copied.
  */
-export async function readLogFile(file: string): Promise<LogRead> {
+export async function readLogFile(disk: Disk, file: string): Promise<LogRead> {
 	let handle: FileHandle;
 	try {
-		handle = await open(file, 'r');
+		handle = await disk.open(file, 'r');
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, records: [], validBytes: 0, damaged: false };
 		throw error;
 	}
 	try {
-		let size = (await handle.stat()).size;
+		let size = await handle.size();
 		const records: Buffer[] = [];
 		let chunk = Buffer.alloc(0);
 		let chunkStart = 0;
@@ -114,16 +114,16 @@ export interface Cut {
  * truncated at `offset` and fsynced. A crash in between leaves the damage in place and the
  * next open repairs it again, rewriting the same copy.
  */
-export async function cutLogFile(file: string, offset: number): Promise<Cut> {
-	const handle = await open(file, 'r+');
+export async function cutLogFile(disk: Disk, file: string, offset: number): Promise<Cut> {
+	const handle = await disk.open(file, 'r+');
 	try {
-		const size = (await handle.stat()).size;
+		const size = await handle.size();
 		const tail = Buffer.allocUnsafe(size - offset);
 		const read = await readFully(handle, tail, 0, offset);
 		const cut = tail.subarray(0, read);
 		const savedAs = `${file}.cut-${offset}`;
-		await writeDurably(savedAs, cut, 'w');
-		await syncDirectory(dirname(file));
+		await writeDurably(disk, savedAs, cut, 'w');
+		await disk.syncDirectory(dirname(file));
 		await handle.truncate(offset);
 		await handle.sync();
 		return { kind: followedByFrame(cut) ? 'corrupt' : 'torn', cutBytes: cut.length, savedAs };
@@ -133,8 +133,8 @@ export async function cutLogFile(file: string, offset: number): Promise<Cut> {
 }
 
 /** Writes a whole file and fsyncs it; `flag` 'w' replaces it, 'wx' insists it is new. */
-export async function writeDurably(file: string, bytes: Buffer, flag: 'w' | 'wx'): Promise<void> {
-	const handle = await open(file, flag);
+export async function writeDurably(disk: Disk, file: string, bytes: Buffer, flag: 'w' | 'wx', mode?: number): Promise<void> {
+	const handle = await disk.open(file, flag, mode);
 	try {
 		await writeAll(handle, bytes);
 		await handle.sync();
@@ -152,22 +152,9 @@ export async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void>
 	}
 }
 
-/**
- * Makes the names in a directory durable: after a rename, a new file or a deletion, the
- * entry itself is only on disk once the directory is fsynced (POSIX fsync(2)).
- */
-export async function syncDirectory(directory: string): Promise<void> {
-	const handle = await open(directory, 'r');
-	try {
-		await handle.sync();
-	} finally {
-		await handle.close();
-	}
-}
-
 /** Removes files of the log; one that is already gone is no failure. */
-export async function removeLogFiles(directory: string, names: readonly string[]): Promise<void> {
-	await Promise.all(names.map((name) => rm(join(directory, name), { force: true })));
+export async function removeLogFiles(disk: Disk, directory: string, names: readonly string[]): Promise<void> {
+	await Promise.all(names.map((name) => disk.remove(join(directory, name))));
 }
 
 /** Fills `target` from `offset` on with bytes from `position`; returns how many were read (fewer only at the end of the file). */

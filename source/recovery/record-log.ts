@@ -1,7 +1,7 @@
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { systemClock, type Cancel, type Clock } from '../network/clock.js';
-import { cutLogFile, listLogFiles, readLogFile, readSnapshotFile, removeLogFiles, snapshotName, syncDirectory, temporaryName, walName, writeAll, writeDurably } from './log-files.js';
+import { systemClock, type Cancel, type Clock } from '../runtime/clock.js';
+import { nodeDisk, type Disk, type FileHandle } from '../runtime/disk.js';
+import { cutLogFile, listLogFiles, readLogFile, readSnapshotFile, removeLogFiles, snapshotName, temporaryName, walName, writeAll, writeDurably, type LogFile } from './log-files.js';
 import { HEADER_BYTES, MAX_RECORD_BYTES, decodeSnapshot, encodeFrame, recordFits, writeFrame } from './record-framing.js';
 
 /**
@@ -15,16 +15,24 @@ import { HEADER_BYTES, MAX_RECORD_BYTES, decodeSnapshot, encodeFrame, recordFits
  *     snapshot-<g>.tmp       a snapshot being written; never read, deleted by the next open
  *     wal-<g>.log.cut-<n>    bytes cut from a damaged log at offset <n>, for a post-mortem;
  *                            never read, never deleted
+ *     snapshot-<g>.corrupt   a snapshot that failed its check, and
+ *     wal-<g>.log.orphan     logs after a corrupt one, which can no longer be replayed in
+ *                            order: likewise kept, never read
  *
  * FRAMING (record-framing.ts): a log file is frames back to back from offset 0, each
  * `[u32 length][u32 crc32(payload)][payload]`, big-endian, crc32 as zlib's. A snapshot
  * file is exactly one frame. A record's payload is 1 byte to 16 MiB: an empty one would
  * be eight zero bytes, which is what a crash can leave at the end of a file.
  *
- * REPLAY reads the highest-numbered snapshot whose frame checks out (none: generation 0),
- * then the log of that same generation up to its first bad frame. Nothing else is read.
- * A snapshot that fails its check is skipped for the one before it, if that one is still
- * there; since new generations are numbered above every file seen, nothing is reused.
+ * REPLAY starts from the highest-numbered snapshot whose frame checks out (none: the
+ * start, generation 0), then reads every log from that generation on, in order, up to
+ * the first bad frame. Snapshot n is exactly snapshot n-1 with wal-(n-1) applied, so when
+ * a newer snapshot fails its check (the disk lied) and the files before it are still
+ * there, the logs after it still replay in full. When they are gone (compaction deleted
+ * them) the state before the bad snapshot is lost: that is damage, and the replay is
+ * marked incomplete, with the logs after it given for what they are worth. It never
+ * silently starts from nothing. New generations are numbered above every file seen, so
+ * no name is ever reused.
  *
  * APPENDS are group-committed: the first record of a batch starts a `groupCommitMs`
  * timer; when it fires, every record appended by then goes to the log in one write and
@@ -59,9 +67,10 @@ import { HEADER_BYTES, MAX_RECORD_BYTES, decodeSnapshot, encodeFrame, recordFits
 export interface LogDamage {
 	/**
 	 * 'torn': the last record is incomplete or fails its checksum and nothing valid follows — a crash mid-write; cut and forgotten.
-	 * 'corrupt': a record that fails its checksum with more data after it — the disk lied; replay stops before it.
+	 * 'corrupt': a record that fails its checksum with more data after it, or a snapshot that fails its own — the disk lied; replay stops before it.
+	 * 'missing': files the replay needs are gone (a bad snapshot whose earlier files compaction had deleted): see `Replay.complete`.
 	 */
-	readonly kind: 'torn' | 'corrupt';
+	readonly kind: 'torn' | 'corrupt' | 'missing';
 	/** Path of the log file. */
 	readonly file: string;
 	/** Byte offset of the bad record in that file. */
@@ -70,8 +79,8 @@ export interface LogDamage {
 	readonly record: number;
 	/** Bytes removed from the end of the file. */
 	readonly cutBytes: number;
-	/** Where the cut bytes were kept (a sibling file), for a post-mortem. */
-	readonly savedAs: string;
+	/** Where the cut bytes (or a bad snapshot) were kept, a sibling file, for a post-mortem; null when nothing was kept. */
+	readonly savedAs: string | null;
 }
 
 export interface Replay {
@@ -80,6 +89,12 @@ export interface Replay {
 	/** Payloads of the valid records appended after that snapshot, in order. */
 	readonly records: Buffer[];
 	readonly damage: LogDamage | null;
+	/**
+	 * False when records from before the damage are lost for good (a bad snapshot whose
+	 * earlier files compaction had deleted): what was replayed is then only part of the
+	 * state, and the caller must get the rest elsewhere before relying on it.
+	 */
+	readonly complete: boolean;
 	/** Time the replay took (including any repair). */
 	readonly ms: number;
 }
@@ -89,6 +104,8 @@ export interface RecordLogOptions {
 	readonly groupCommitMs?: number;
 	/** Runs the group-commit timer and times the replay (default: the system clock). */
 	readonly clock?: Clock;
+	/** Where the files live (default: the machine's file system; the simulator's otherwise). */
+	readonly disk?: Disk;
 }
 
 /**
@@ -133,6 +150,7 @@ class Batch {
 /** See the top of this file for the files, the framing and what a crash can lose. */
 export class RecordLog {
 	readonly #directory: string;
+	readonly #disk: Disk;
 	readonly #groupCommitMs: number;
 	readonly #clock: Clock;
 	#handle: FileHandle;
@@ -149,8 +167,9 @@ export class RecordLog {
 	#failure: Error | null = null;
 	#closing: Promise<void> | null = null;
 
-	private constructor(directory: string, handle: FileHandle, generation: number, highestGeneration: number, logBytes: number, options: RecordLogOptions) {
+	private constructor(directory: string, disk: Disk, handle: FileHandle, generation: number, highestGeneration: number, logBytes: number, options: RecordLogOptions) {
 		this.#directory = directory;
+		this.#disk = disk;
 		this.#handle = handle;
 		this.#generation = generation;
 		this.#highestGeneration = highestGeneration;
@@ -162,33 +181,58 @@ export class RecordLog {
 	/** Opens (creating the directory if needed) and replays what is there; repairs damage (cuts the log at the bad record, keeping a copy) before returning. */
 	static async open(directory: string, options: RecordLogOptions = {}): Promise<{ log: RecordLog; replay: Replay }> {
 		const clock = options.clock ?? systemClock;
+		const disk = options.disk ?? nodeDisk;
 		const started = clock.now();
-		await mkdir(directory, { recursive: true });
-		const files = await listLogFiles(directory);
+		await disk.mkdir(directory);
+		const files = await listLogFiles(disk, directory);
 		let snapshot: Buffer | null = null;
-		let generation = 0;
+		let base = 0;
+		let damage: LogDamage | null = null;
 		for (const file of files.filter((each) => each.kind === 'snapshot').sort((a, b) => b.generation - a.generation)) {
-			const bytes = await readSnapshotFile(join(directory, file.name));
+			const bytes = await readSnapshotFile(disk, join(directory, file.name));
 			snapshot = bytes && decodeSnapshot(bytes);
 			if (snapshot !== null) {
-				generation = file.generation;
+				base = file.generation;
 				break;
 			}
+			// Kept for a post-mortem under another name, so that later opens do not trip on it again.
+			const path = join(directory, file.name);
+			damage ??= { kind: 'corrupt', file: path, offset: 0, record: 0, cutBytes: 0, savedAs: `${path}.corrupt` };
+			await disk.rename(path, `${path}.corrupt`);
 		}
-		const path = join(directory, walName(generation));
-		const read = await readLogFile(path);
-		let damage: LogDamage | null = null;
-		if (read.damaged) {
-			const cut = await cutLogFile(path, read.validBytes);
-			damage = { kind: cut.kind, file: path, offset: read.validBytes, record: read.records.length, cutBytes: cut.cutBytes, savedAs: cut.savedAs };
+		const wals = files.filter((file) => file.kind === 'wal' && file.generation >= base).sort((a, b) => a.generation - b.generation);
+		// The chain must start where its base does: the log of the base's own generation (a
+		// deletion cut short by a crash can have removed it), or, with no log yet, a base
+		// that is either a good snapshot or the untouched start.
+		const first = wals[0];
+		const complete = first === undefined ? snapshot !== null || damage === null : first.generation === base;
+		if (!complete) damage ??= { kind: 'missing', file: join(directory, walName(base)), offset: 0, record: 0, cutBytes: 0, savedAs: null };
+		const records: Buffer[] = [];
+		let generation = wals.at(-1)?.generation ?? base;
+		let validBytes = 0;
+		let created = true;
+		for (const [index, file] of wals.entries()) {
+			const path = join(directory, file.name);
+			const read = await readLogFile(disk, path);
+			records.push(...read.records);
+			validBytes = read.validBytes;
+			created = !read.exists;
+			if (!read.damaged) continue;
+			const cut = await cutLogFile(disk, path, read.validBytes);
+			damage = { kind: index < wals.length - 1 ? 'corrupt' : cut.kind, file: path, offset: read.validBytes, record: read.records.length, cutBytes: cut.cutBytes, savedAs: cut.savedAs };
+			// Records in later logs follow the ones lost here: replaying them would skip a gap.
+			// They are set aside, like cut bytes, and new records follow the last good one.
+			await setAside(disk, directory, wals.slice(index + 1));
+			generation = file.generation;
+			break;
 		}
-		const handle = await open(path, 'a');
-		if (!read.exists) await syncDirectory(directory);
+		const handle = await disk.open(join(directory, walName(generation)), 'a');
+		if (created) await disk.syncDirectory(directory);
 		// Finish what a crash interrupted: the deletions of a compaction, a snapshot never renamed into place.
-		await removeLogFiles(directory, files.filter((file) => file.kind === 'temporary' || file.generation < generation).map((file) => file.name));
+		await removeLogFiles(disk, directory, files.filter((file) => file.kind === 'temporary' || file.generation < base).map((file) => file.name));
 		const highest = files.reduce((max, file) => Math.max(max, file.generation), generation);
-		const log = new RecordLog(directory, handle, generation, highest, read.validBytes, options);
-		return { log, replay: { snapshot, records: read.records, damage, ms: clock.now() - started } };
+		const log = new RecordLog(directory, disk, handle, generation, highest, validBytes, options);
+		return { log, replay: { snapshot, records, damage, complete, ms: clock.now() - started } };
 	}
 
 	/** Bytes in the current log file (callers use it to decide when to snapshot). */
@@ -305,11 +349,11 @@ export class RecordLog {
 		const temporary = join(this.#directory, temporaryName(next));
 		try {
 			if (covered) await this.#commit(covered);
-			await writeDurably(temporary, frame, 'w');
-			await rename(temporary, join(this.#directory, snapshotName(next)));
+			await writeDurably(this.#disk, temporary, frame, 'w');
+			await this.#disk.rename(temporary, join(this.#directory, snapshotName(next)));
 		} catch (error) {
 			// Nothing new can be replayed yet: the old snapshot and log hold every record, and appends carry on there.
-			await rm(temporary, { force: true }).catch(() => {});
+			await this.#disk.remove(temporary).catch(() => {});
 			this.#switched();
 			throw error;
 		}
@@ -317,11 +361,11 @@ export class RecordLog {
 		// From the rename on, a replay may find the new snapshot and ignore the old log, so
 		// not one more record may go there: a failure now stops the log.
 		try {
-			await syncDirectory(this.#directory);
+			await this.#disk.syncDirectory(this.#directory);
 			// 'ax': the name is new by construction, and a stale file there must not be appended to.
-			const handle = await open(join(this.#directory, walName(next)), 'ax');
+			const handle = await this.#disk.open(join(this.#directory, walName(next)), 'ax');
 			// The new log's name is durable before any record in it is acknowledged.
-			await syncDirectory(this.#directory);
+			await this.#disk.syncDirectory(this.#directory);
 			const old = this.#handle;
 			this.#handle = handle;
 			this.#generation = next;
@@ -334,8 +378,8 @@ export class RecordLog {
 		this.#switched();
 		// Everything below `next` is garbage now. A deletion lost in a crash is harmless: replay
 		// never reads those files and the next open deletes them.
-		const older = (await listLogFiles(this.#directory)).filter((file) => file.generation < next);
-		await removeLogFiles(this.#directory, older.map((file) => file.name)).catch(() => {});
+		const older = (await listLogFiles(this.#disk, this.#directory)).filter((file) => file.generation < next);
+		await removeLogFiles(this.#disk, this.#directory, older.map((file) => file.name)).catch(() => {});
 	}
 
 	/** A snapshot has finished (or failed without effect): appends made while it ran can now be committed. */
@@ -353,4 +397,10 @@ export class RecordLog {
 		this.#failure ??= error;
 		this.#take()?.reject(this.#failure);
 	}
+}
+
+/** Moves logs that can no longer be replayed out of the way, kept for a post-mortem like cut bytes. */
+async function setAside(disk: Disk, directory: string, files: readonly LogFile[]): Promise<void> {
+	for (const file of files) await disk.rename(join(directory, file.name), join(directory, `${file.name}.orphan`));
+	if (files.length > 0) await disk.syncDirectory(directory);
 }

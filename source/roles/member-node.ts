@@ -2,7 +2,7 @@ import type { MallLayout } from '../model/mall.js';
 import { layoutFromJson } from '../model/layout-codec.js';
 import type { Address } from '../network/address.js';
 import { formatAddress } from '../network/address.js';
-import { wait, type Clock } from '../network/clock.js';
+import { wait, type Clock } from '../runtime/clock.js';
 import type { Timings } from '../network/config.js';
 import { DirectoryReplica } from '../network/directory-replica.js';
 import { DocumentAssembly } from '../network/document.js';

@@ -4,7 +4,7 @@ import { DemandMeter } from '../counting/demand-meter.js';
 import { loanSize, rebalanceGift } from '../counting/rebalance.js';
 import { SensorCounter, type Direction, type Person, type RefusalReason } from '../counting/sensor-counter.js';
 import { Router } from '../network/routing.js';
-import { wait } from '../network/clock.js';
+import { wait } from '../runtime/clock.js';
 import type { MemberMessage, MemberRecord } from '../protocol/messages.js';
 import { rowFromWire, rowToWire } from '../protocol/wire-row.js';
 import { MemberNode, type MemberOptions } from './member-node.js';

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Mall } from '../model/mall.js';
 import type { Address } from '../network/address.js';
 import { formatAddress } from '../network/address.js';
-import type { Clock } from '../network/clock.js';
+import type { Clock } from '../runtime/clock.js';
 import { DirectoryBook, type DirectoryPage } from '../network/directory-book.js';
 import { chunkDocument } from '../network/document.js';
 import { MemberLink } from '../network/member-link.js';
@@ -20,12 +20,13 @@ import {
 } from '../protocol/messages.js';
 import { signCertificate } from '../security/certificate.js';
 import { loginKey } from '../security/handshake-keys.js';
-import { agree, ephemeralAgreement, generateIdentity, randomKey, type Identity } from '../security/keys.js';
+import { NONCE_BYTES, agree, ephemeralAgreement, generateIdentity, randomKey, type Identity } from '../security/keys.js';
 import { LoginThrottle } from '../security/login-throttle.js';
 import { verifyPassword } from '../security/password.js';
 import type { EventSink } from './events.js';
 import { GranterRegistry, type SavedGranters } from '../counting/granter-registry.js';
 import { areaId, sensorId } from '../model/ids.js';
+import { systemRandom } from '../runtime/random.js';
 
 /** The tracker's member id, the same in every epoch. */
 export const TRACKER_ID = 'tracker';
@@ -73,7 +74,7 @@ interface PendingHandshake {
 export class Tracker {
 	readonly identity: Identity;
 	readonly epoch: number;
-	readonly networkKey = randomKey();
+	readonly networkKey = randomKey(systemRandom);
 	readonly book = new DirectoryBook();
 	readonly link: MemberLink;
 	readonly #pending = new Map<string, PendingHandshake>();
@@ -91,7 +92,7 @@ export class Tracker {
 	refusals = 0;
 
 	constructor(readonly options: TrackerOptions) {
-		this.identity = options.identity ?? generateIdentity();
+		this.identity = options.identity ?? generateIdentity(systemRandom);
 		for (const [id, incarnation] of options.incarnations ?? []) this.#incarnations.set(id, incarnation);
 		this.epoch = options.epoch ?? randomInt(1, 2 ** 31);
 		this.link = new MemberLink({
@@ -156,7 +157,7 @@ export class Tracker {
 				this.options.transport.send(from, encodeClear(encodeBody({ type: 'refused', reason: 'tracker busy: too many logins under way, try again shortly' })));
 				return;
 			}
-			pending = { ephemeral: ephemeralAgreement(), at: this.options.clock.now() };
+			pending = { ephemeral: ephemeralAgreement(systemRandom), at: this.options.clock.now() };
 			this.#pending.set(clientKey, pending);
 		}
 		const reply = { type: 'challenge', trackerKey: this.identity.agreePublic.toString('base64'), eph: pending.ephemeral.publicKey.toString('base64') };
@@ -194,7 +195,7 @@ export class Tracker {
 		if (pending.checking) return;
 		pending.checking = true;
 		const answer = (reply: HandshakeMessage): void => {
-			pending.answer = encodeHandshake(key, frame.clientEphemeral, encodeBody(reply));
+			pending.answer = encodeHandshake(key, frame.clientEphemeral, encodeBody(reply), systemRandom.bytes(NONCE_BYTES));
 			this.options.transport.send(from, pending.answer);
 		};
 		const refuse = (reason: string, retryAfterMs?: number): void => {

@@ -1,8 +1,7 @@
 import type { AreaId } from '../model/ids.js';
 import type { Mall } from '../model/mall.js';
 import { DEFAULT_TIMINGS, type Timings } from '../network/config.js';
-import { systemClock, wait, type Clock } from '../network/clock.js';
-import { seededRandom } from '../network/memory-network.js';
+import { systemClock, wait, type Clock } from '../runtime/clock.js';
 import type { Transport } from '../network/transport.js';
 import type { Address } from '../network/address.js';
 import { generateIdentity } from '../security/keys.js';
@@ -14,6 +13,7 @@ import { Crowd, type PlannedMove } from './crowd.js';
 import { ControlledTransport } from '../network/controlled-transport.js';
 import type { RoleEvent } from '../roles/events.js';
 import type { SensorId } from '../model/ids.js';
+import { seededRandom, systemRandom } from '../runtime/random.js';
 
 export interface DemoOptions {
 	readonly mall: Mall;
@@ -79,7 +79,7 @@ export class Demo {
 	#endTraffic: (() => void) | null = null;
 
 	constructor(readonly options: DemoOptions) {
-		this.crowd = new Crowd(options.mall, seededRandom(options.seed));
+		this.crowd = new Crowd(options.mall, ((random) => () => random.fraction())(seededRandom(options.seed)));
 		this.rate = options.rate;
 	}
 
@@ -121,7 +121,7 @@ export class Demo {
 			user: observerAccount.user,
 			password: password(observerAccount.user),
 			areas: null,
-			identity: generateIdentity(),
+			identity: generateIdentity(systemRandom),
 			lastIncarnation: 0,
 			events: () => {},
 		});
@@ -145,7 +145,7 @@ export class Demo {
 			user: account.user,
 			password: this.#password(account.user),
 			sensor,
-			identity: generateIdentity(),
+			identity: generateIdentity(systemRandom),
 			lastIncarnation,
 			events: (event) => {
 				this.#remember(lines, event);

@@ -1,5 +1,5 @@
 import { DEFAULT_TIMINGS, type Timings } from '../../source/network/config.js';
-import { systemClock } from '../../source/network/clock.js';
+import { systemClock } from '../../source/runtime/clock.js';
 import { MemoryNetwork, type Faults } from '../../source/network/memory-network.js';
 import { ControlledTransport } from '../../source/network/controlled-transport.js';
 import type { Mall } from '../../source/model/mall.js';
@@ -9,6 +9,7 @@ import { SensorPeer } from '../../source/roles/sensor-peer.js';
 import { Tracker } from '../../source/roles/tracker.js';
 import type { EventSink } from '../../source/roles/events.js';
 import type { PeerJournal, Restored } from '../../source/recovery/peer-journal.js';
+import { systemRandom } from '../../source/runtime/random.js';
 
 /** Shorter than the defaults so that tests converge fast; the mechanisms are the same. */
 export const TEST_TIMINGS: Timings = {
@@ -52,7 +53,7 @@ export class MemoryCluster {
 			user,
 			password: overrides.password ?? this.passwords.get(user) ?? '',
 			sensor: overrides.sensor ?? null,
-			identity: generateIdentity(),
+			identity: generateIdentity(systemRandom),
 			lastIncarnation: overrides.lastIncarnation ?? 0,
 			events: overrides.events ?? (() => {}),
 		});
@@ -75,7 +76,7 @@ export class MemoryCluster {
 			user,
 			password: this.passwords.get(user) ?? '',
 			areas,
-			identity: generateIdentity(),
+			identity: generateIdentity(systemRandom),
 			lastIncarnation: 0,
 			events: () => {},
 		});
