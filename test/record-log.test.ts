@@ -342,3 +342,17 @@ test('a bad newest snapshot with the files before it still there replays those a
 	t.deepEqual(texts(replay.records), texts([B, C, D]));
 	t.like(replay.damage, { kind: 'corrupt', file: join(directory, snapshotName(2)) });
 });
+
+test('a log of whole states steps over a corrupt record and reads on, keeping the bad bytes', async (t) => {
+	const directory = scratch(t);
+	const bytes = frames([A, B, C, D]);
+	const second = 8 + A.length;
+	bytes[second + 8 + 1]! ^= 0x10;
+	await writeFile(join(directory, walName(0)), bytes);
+	const { log, replay } = await RecordLog.open(directory, { ...QUICK, stepOverCorrupt: true });
+	t.deepEqual(texts(replay.records), texts([A, C, D]));
+	t.like(replay.damage, { kind: 'corrupt', offset: second, record: 1, steppedOver: 1, cutBytes: 0 });
+	await log.append(row(5));
+	await log.close();
+	t.deepEqual(texts((await RecordLog.open(directory, { ...QUICK, stepOverCorrupt: true })).replay.records), texts([A, C, D, row(5)]));
+});

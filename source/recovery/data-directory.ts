@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { SavedGranters } from '../counting/granter-registry.js';
 import { nodeDisk, type Disk } from '../runtime/disk.js';
 import type { Random } from '../runtime/random.js';
@@ -43,9 +44,15 @@ interface SavedFile {
  * What a process keeps in its `--data` directory between runs, beside its log: its keys
  * (so that a tracker keeps the identity peers pinned, and a peer comes back as itself)
  * and the few facts of `Kept`. Every save is durable and atomic: a temporary file is
- * written and fsynced, renamed over the old one, and the directory fsynced, so that a
- * crash or a power cut leaves the old file or the new one, never neither. Saves run one
- * after the other, each keeping whatever it does not change.
+ * written and fsynced, the current file becomes `<name>.json.previous`, the temporary
+ * one takes its place, and the directory is fsynced. A crash or a power cut between the
+ * renames can leave no file under the name, only the new one as `.tmp` (whole: it was
+ * fsynced first) and the old as `.previous`: opening then takes the `.tmp`, else the
+ * `.previous` — the old save or the new one, never neither. Each file starts with a CRC-32 of the rest:
+ * a disk that changed a byte is caught, and a member then starts from the previous copy
+ * (what it keeps is the same or one save older, and the tracker never gives an
+ * incarnation twice). The tracker refuses instead: its last save may hold a decision it
+ * has already answered. Saves run one after the other, each keeping what it does not change.
  */
 export class DataDirectory {
 	/** Saves one after the other, so that a later save never lands before an earlier one. */
@@ -60,8 +67,11 @@ export class DataDirectory {
 		public kept: Kept,
 	) {}
 
-	/** Without a path, nothing is kept: a fresh identity, and saves that write nothing. */
-	static async open(path: string | undefined, name: string, random: Random, disk: Disk = nodeDisk): Promise<DataDirectory> {
+	/**
+	 * Without a path, nothing is kept: a fresh identity, and saves that write nothing.
+	 * `fallBack`: whether a bad file may be replaced by the previous copy (members yes, the tracker no).
+	 */
+	static async open(path: string | undefined, name: string, random: Random, disk: Disk = nodeDisk, fallBack = name !== 'tracker'): Promise<DataDirectory> {
 		if (path === undefined) return new DataDirectory(disk, null, name, generateIdentity(random), NOTHING_KEPT);
 		try {
 			await disk.mkdir(path);
@@ -69,17 +79,33 @@ export class DataDirectory {
 			throw new DataDirectoryError(`${path}: cannot create the data directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
 		}
 		const file = join(path, `${name}.json`);
-		let text: string;
-		try {
-			text = (await disk.readFile(file)).toString('utf8');
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new DataDirectoryError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-			const fresh = new DataDirectory(disk, path, name, generateIdentity(random), NOTHING_KEPT);
-			await fresh.save({});
-			return fresh;
+		const current = await readKept(disk, file);
+		let saved = current.saved;
+		if (saved === null && current.problem !== 'missing') {
+			const previous = await readKept(disk, `${file}.previous`);
+			if (!fallBack || previous.saved === null) {
+				const tail =
+					previous.problem === 'missing'
+						? 'move it away to start with a new identity'
+						: !fallBack
+							? `${file}.previous holds the save before it: move it into place to start from it (its last change may be lost), or move both away to start anew`
+							: `and so is ${file}.previous (${previous.problem}); move them away to start with a new identity`;
+				throw new DataDirectoryError(`${file}: unreadable (${current.problem}); ${tail}`);
+			}
+			saved = previous.saved;
+		} else if (saved === null) {
+			// Missing: a first start, or a crash between the renames of a save (the file moved
+			// to .previous, the new one not yet in place). Then the new one is whole in .tmp
+			// (fsynced before any rename), or the one before it is in .previous.
+			const interrupted = (await readKept(disk, `${file}.tmp`)).saved ?? (await readKept(disk, `${file}.previous`)).saved;
+			if (interrupted === null) {
+				const fresh = new DataDirectory(disk, path, name, generateIdentity(random), NOTHING_KEPT);
+				await fresh.save({});
+				return fresh;
+			}
+			saved = interrupted;
 		}
 		try {
-			const saved = JSON.parse(text) as SavedFile;
 			return new DataDirectory(disk, path, name, importIdentity(saved.keys), {
 				incarnation: saved.incarnation ?? 0,
 				trackerKey: saved.trackerKey ?? null,
@@ -111,12 +137,37 @@ export class DataDirectory {
 			devices: Object.fromEntries(devices),
 			revoked: [...revoked],
 		};
+		const json = JSON.stringify(saved);
+		const bytes = Buffer.from(`${crc32(json).toString(16).padStart(8, '0')} ${json}\n`);
 		const write = async (): Promise<void> => {
-			await writeDurably(this.disk, `${file}.tmp`, Buffer.from(`${JSON.stringify(saved)}\n`), 'w', 0o600);
+			await writeDurably(this.disk, `${file}.tmp`, bytes, 'w', 0o600);
+			await this.disk.rename(file, `${file}.previous`).catch((error: NodeJS.ErrnoException) => {
+				if (error.code !== 'ENOENT') throw error;
+			});
 			await this.disk.rename(`${file}.tmp`, file);
 			await this.disk.syncDirectory(path);
 		};
 		this.#writing = this.#writing.then(write, write);
 		return this.#writing;
+	}
+}
+
+/** A kept file, checked: its contents, or why there are none. */
+async function readKept(disk: Disk, file: string): Promise<{ saved: SavedFile | null; problem: string }> {
+	let text: string;
+	try {
+		text = (await disk.readFile(file)).toString('utf8');
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'ENOENT') return { saved: null, problem: 'missing' };
+		throw new DataDirectoryError(`${file}: cannot read: ${code ?? (error as Error).message}`);
+	}
+	// `<crc32 in hex> <json>`; a file written before checksums is plain JSON.
+	const match = /^([0-9a-f]{8}) (.*?)\n?$/s.exec(text);
+	if (match && crc32(match[2]!).toString(16).padStart(8, '0') !== match[1]) return { saved: null, problem: 'its checksum does not match: the disk changed it' };
+	try {
+		return { saved: JSON.parse(match ? match[2]! : text) as SavedFile, problem: '' };
+	} catch (error) {
+		return { saved: null, problem: (error as Error).message };
 	}
 }

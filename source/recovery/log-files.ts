@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { Disk, FileHandle } from '../runtime/disk.js';
-import { followedByFrame, scanFrames } from './record-framing.js';
+import { followedByFrame, nextFrameAt, scanFrames } from './record-framing.js';
 
 /**
  * The files of a record log on disk (the layout is described in record-log.ts): their
@@ -155,6 +155,46 @@ export async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void>
 /** Removes files of the log; one that is already gone is no failure. */
 export async function removeLogFiles(disk: Disk, directory: string, names: readonly string[]): Promise<void> {
 	await Promise.all(names.map((name) => disk.remove(join(directory, name))));
+}
+
+export interface StepOver {
+	/** Payloads of every valid frame from the bad one on, in order. */
+	readonly records: Buffer[];
+	/** Bad frames stepped over: where each was, and how many bytes it took. */
+	readonly skipped: { readonly offset: number; readonly bytes: number }[];
+	/** Where the last valid frame ends: anything after it is a torn tail. */
+	readonly validEnd: number;
+}
+
+/**
+ * For a log whose records are each a whole state (replay is a join, so one record more or
+ * less only delays it): reads on past a corrupt frame, from the next valid one, to the
+ * end. `from` is where the first bad frame starts.
+ */
+export async function stepOverCorrupt(disk: Disk, file: string, from: number): Promise<StepOver> {
+	const handle = await disk.open(file, 'r');
+	try {
+		const size = await handle.size();
+		const bytes = Buffer.allocUnsafe(size - from);
+		const read = await readFully(handle, bytes, 0, from);
+		const rest = bytes.subarray(0, read);
+		const records: Buffer[] = [];
+		const skipped: { offset: number; bytes: number }[] = [];
+		let at = 0;
+		let validEnd = 0;
+		while (at < rest.length) {
+			const scan = scanFrames(rest, at, records);
+			validEnd = scan.end;
+			if (scan.stop !== 'bad' && scan.end >= rest.length) break;
+			const next = nextFrameAt(rest.subarray(scan.end));
+			if (next === null) break;
+			skipped.push({ offset: from + scan.end, bytes: next });
+			at = scan.end + next;
+		}
+		return { records, skipped, validEnd: from + validEnd };
+	} finally {
+		await handle.close();
+	}
 }
 
 /** Fills `target` from `offset` on with bytes from `position`; returns how many were read (fewer only at the end of the file). */

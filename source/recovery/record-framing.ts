@@ -101,16 +101,21 @@ function validFrameAt(bytes: Buffer, at: number, budget: { left: number }): bool
  * `HEADER_BYTES + MAX_RECORD_BYTES` after the bad one, so the search stops there.
  */
 export function followedByFrame(tail: Buffer): boolean {
+	return nextFrameAt(tail) !== null;
+}
+
+/** Where in `tail` (the bytes from a bad frame on) the next valid frame starts, or null if none does (see followedByFrame). */
+export function nextFrameAt(tail: Buffer): number | null {
 	const budget = { left: SEARCH_BUDGET_BYTES };
 	if (tail.length >= HEADER_BYTES) {
 		const claimed = tail.readUInt32BE(0);
-		if (claimed > 0 && claimed <= MAX_RECORD_BYTES && validFrameAt(tail, HEADER_BYTES + claimed, budget)) return true;
+		if (claimed > 0 && claimed <= MAX_RECORD_BYTES && validFrameAt(tail, HEADER_BYTES + claimed, budget)) return HEADER_BYTES + claimed;
 	}
 	const last = Math.min(tail.length - HEADER_BYTES - 1, HEADER_BYTES + MAX_RECORD_BYTES);
 	for (let at = 1; at <= last && budget.left > 0; at++) {
-		if (validFrameAt(tail, at, budget)) return true;
+		if (validFrameAt(tail, at, budget)) return at;
 	}
-	return false;
+	return null;
 }
 
 /** The payload of a snapshot file — exactly one frame filling the whole file — or null if the file is not one. */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { systemClock, type Cancel, type Clock } from '../runtime/clock.js';
 import { nodeDisk, type Disk, type FileHandle } from '../runtime/disk.js';
-import { cutLogFile, listLogFiles, readLogFile, readSnapshotFile, removeLogFiles, snapshotName, temporaryName, walName, writeAll, writeDurably, type LogFile } from './log-files.js';
+import { cutLogFile, listLogFiles, readLogFile, readSnapshotFile, removeLogFiles, snapshotName, stepOverCorrupt, temporaryName, walName, writeAll, writeDurably, type LogFile } from './log-files.js';
 import { HEADER_BYTES, MAX_RECORD_BYTES, decodeSnapshot, encodeFrame, recordFits, writeFrame } from './record-framing.js';
 
 /**
@@ -81,6 +81,8 @@ export interface LogDamage {
 	readonly cutBytes: number;
 	/** Where the cut bytes (or a bad snapshot) were kept, a sibling file, for a post-mortem; null when nothing was kept. */
 	readonly savedAs: string | null;
+	/** With `stepOverCorrupt`: how many bad records replay stepped over, reading on after each (0 otherwise). */
+	readonly steppedOver?: number;
 }
 
 export interface Replay {
@@ -106,6 +108,12 @@ export interface RecordLogOptions {
 	readonly clock?: Clock;
 	/** Where the files live (default: the machine's file system; the simulator's otherwise). */
 	readonly disk?: Disk;
+	/**
+	 * For logs whose records each hold a whole state (replay is a join): a corrupt record
+	 * is stepped over and replay reads on from the next valid frame, instead of stopping
+	 * there. The bad bytes stay where they are; a torn tail is still cut.
+	 */
+	readonly stepOverCorrupt?: boolean;
 }
 
 /**
@@ -218,6 +226,17 @@ export class RecordLog {
 			validBytes = read.validBytes;
 			created = !read.exists;
 			if (!read.damaged) continue;
+			if (options.stepOverCorrupt) {
+				const over = await stepOverCorrupt(disk, path, read.validBytes);
+				if (over.skipped.length > 0) {
+					records.push(...over.records);
+					const first = over.skipped[0]!;
+					const torn = over.validEnd < (await fileSize(disk, path)) ? await cutLogFile(disk, path, over.validEnd) : null;
+					damage = { kind: 'corrupt', file: path, offset: first.offset, record: read.records.length, cutBytes: torn?.cutBytes ?? 0, savedAs: torn?.savedAs ?? null, steppedOver: over.skipped.length };
+					validBytes = over.validEnd;
+					continue;
+				}
+			}
 			const cut = await cutLogFile(disk, path, read.validBytes);
 			damage = { kind: index < wals.length - 1 ? 'corrupt' : cut.kind, file: path, offset: read.validBytes, record: read.records.length, cutBytes: cut.cutBytes, savedAs: cut.savedAs };
 			// Records in later logs follow the ones lost here: replaying them would skip a gap.
@@ -403,4 +422,13 @@ export class RecordLog {
 async function setAside(disk: Disk, directory: string, files: readonly LogFile[]): Promise<void> {
 	for (const file of files) await disk.rename(join(directory, file.name), join(directory, `${file.name}.orphan`));
 	if (files.length > 0) await disk.syncDirectory(directory);
+}
+
+async function fileSize(disk: Disk, path: string): Promise<number> {
+	const handle = await disk.open(path, 'r');
+	try {
+		return await handle.size();
+	} finally {
+		await handle.close();
+	}
 }
