@@ -131,6 +131,36 @@ test('the demo keys act on the selected sensor', async (t) => {
 	app.unmount();
 });
 
+test('on the tracker console, R asks, R again revokes the selected account; any other key keeps it', async (t) => {
+	const commands: unknown[] = [];
+	const tracker: ConsoleData = { ...data, header: { ...data.header, role: 'tracker' }, simulation: null };
+	const app = render(<ConsoleApp data={tracker} theme={dark} columns={140} rows={45} onCommand={(command) => commands.push(command)} />);
+	app.stdin.write('\t'); // to Peers: bakery-door is first
+	await tick();
+	app.stdin.write('R');
+	t.regex(await frameMatching(app, /revoke the account "bakery-door" for good\? R again/), /R again to revoke/);
+	app.stdin.write('s'); // thought better of it
+	t.notRegex(await frameMatching(app, /sort status/), /R again to revoke/);
+	t.deepEqual(commands, []);
+	app.stdin.write('R');
+	await tick();
+	app.stdin.write('R');
+	await tick();
+	t.is(commands.length, 1);
+	t.like(commands[0], { type: 'revoke' });
+	app.stdin.write('?');
+	t.regex(await frameMatching(app, /revoke the selected account/), /R, R/);
+	app.unmount();
+	// On the demo's console, R does nothing of the sort.
+	const demo = render(<ConsoleApp data={data} theme={dark} columns={140} rows={45} onCommand={(command) => commands.push(command)} />);
+	demo.stdin.write('R');
+	await tick();
+	demo.stdin.write('R');
+	await tick();
+	t.is(commands.length, 1);
+	demo.unmount();
+});
+
 test('below 80x24 the console says so instead of drawing', (t) => {
 	const frame = render(<ConsoleApp data={data} theme={dark} columns={70} rows={20} />).lastFrame() ?? '';
 	t.regex(frame, /needs at least 80x24; this terminal is 70x20/);

@@ -48,6 +48,8 @@ test('a sensor killed at 20 random instants comes back each time as itself with 
 		await stream;
 		peer = restart();
 		const ready = await peer.ready();
+		t.is(peer.lines[0]?.type, 'ready', 'the ready line comes first, before the recovery it made');
+		t.like(await peer.waitFor((line) => line.type === 'recovery', 5000, 'the recovery line'), { complete: true });
 		t.true(Number(ready.incarnation) > incarnation, `restart ${kill + 1}: incarnation ${String(ready.incarnation)} after ${incarnation}`);
 		incarnation = Number(ready.incarnation);
 		const status = await peer.command('status', 'status');

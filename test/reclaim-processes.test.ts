@@ -67,5 +67,10 @@ test('kill -9 of a door: its granter reclaims what it held above its lease; rest
 	t.is(doorFill.admitted, lease, 'it spends the rest of its lease, nothing more');
 	t.like(doorFill.refusal, { admitted: false, reason: 'full' });
 	t.is(3 + sideFill.admitted + doorFill.admitted, 25, 'exactly the capacity, never more');
+	// Once the door's last rows reach it, the side door sees the store full too.
+	for (let attempt = 0; (await fashion(side)).occupancy !== 25; attempt++) {
+		if (attempt > 100) throw new Error(`the side door never saw the store full: ${JSON.stringify(await fashion(side))}`);
+		await new Promise((resolve) => setTimeout(resolve, 50)); // polling the status a person would read
+	}
 	t.like(await side.command('enter', 'entry'), { admitted: false, reason: 'full' });
 });

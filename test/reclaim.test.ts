@@ -1,9 +1,8 @@
 import test from 'ava';
 import { areaId, sensorId } from '../source/model/ids.js';
-import type { MoveAnswer, SensorPeer } from '../source/roles/sensor-peer.js';
-import type { RoleEvent } from '../source/roles/events.js';
-import { eventually, MemoryCluster } from './helpers/memory-cluster.js';
-import { TINY_PASSWORDS, tinyMall } from './helpers/tiny-mall.js';
+import type { MoveAnswer, SensorPeer } from '../source/roles/sensor/sensor-peer.js';
+import type { SimCluster } from '../source/simulator/sim-cluster.js';
+import { events, simulate } from './helpers/simulation.js';
 
 /**
  * Permits of a dead sensor go back to its area (design.md §5, counting/lease.ts): only
@@ -16,34 +15,40 @@ class Truth {
 	inside = 0;
 	peak = 0;
 
+	constructor(readonly sim: SimCluster) {}
+
 	async enter(door: SensorPeer): Promise<MoveAnswer> {
-		const answer = await door.move('enter', 'visitor');
-		if (answer.admitted) this.peak = Math.max(this.peak, ++this.inside);
-		return answer;
+		return (await this.enterAll([door]))[0]!;
+	}
+
+	/** People at several doors at once. */
+	async enterAll(doors: readonly SensorPeer[]): Promise<MoveAnswer[]> {
+		const answers = await this.sim.settle(Promise.all(doors.map((door) => door.move('enter', 'visitor').then((answer) => {
+			if (answer.admitted) this.peak = Math.max(this.peak, ++this.inside);
+			return answer;
+		}))));
+		return answers;
 	}
 }
 
 test('a partitioned peer: the others reclaim its permits and fill the area; healed, the area never went over capacity', async (t) => {
-	t.timeout(40_000);
 	const capacity = 60;
-	const cluster = new MemoryCluster(await tinyMall({ store: capacity, sideDoor: true }), TINY_PASSWORDS);
-	t.teardown(() => cluster.close());
-	const events: RoleEvent[] = [];
-	const front = await cluster.peer('shop-front', { events: (event) => events.push(event) });
-	const back = await cluster.peer('shop-back', { events: (event) => events.push(event) });
-	const side = await cluster.peer('shop-side');
-	const ops = await cluster.observer();
+	const sim = await simulate(t, { capacities: { store: capacity, sideDoor: true } });
+	const front = await sim.peer('shop-front');
+	const back = await sim.peer('shop-back');
+	const side = await sim.peer('shop-side');
+	const ops = await sim.observer();
 	const doors = [front, back, side];
-	await eventually(() => doors.every((door) => door.node.directory.size === 4), 5000, 'everyone knows everyone');
+	await sim.until(() => doors.every((door) => door.node.directory.size === 4), 5000, 'everyone knows everyone');
 	// The side door holds a third of the store, and a lease from its granter for part of it.
-	await eventually(() => Number.isFinite(side.counter.budget(shop)) && side.counter.budget(shop) > 0, 5000, 'the side door has a lease');
+	await sim.until(() => Number.isFinite(side.counter.budget(shop)) && side.counter.budget(shop) > 0, 5000, 'the side door has a lease');
 	t.is(side.counter.permits(shop), 20);
 	t.is(side.counter.ledger(shop)!.assignmentOf(side.sensor)?.granter, sensorId('shop-front'));
 	const lease = side.counter.budget(shop);
 	t.true(lease < 20, `its lease (${lease}) covers only part of what it holds`);
 
-	const truth = new Truth();
-	cluster.partition(side, true);
+	const truth = new Truth(sim);
+	sim.partition('shop-side', true);
 	// Cut off from everyone, the side door still admits, but only within its lease, then says why it refuses.
 	const sideAnswers: MoveAnswer[] = [];
 	for (let n = 0; n < lease + 3; n++) sideAnswers.push(await truth.enter(side));
@@ -52,23 +57,23 @@ test('a partitioned peer: the others reclaim its permits and fill the area; heal
 	t.like(sideAnswers.at(-1), { admitted: false, reason: 'cut-off', area: 'shop' });
 
 	// The others declare it dead, and its granter takes back what it held above its lease.
-	await eventually(() => events.some((event) => event.type === 'reclaim' && event['from'] === 'shop-side'), 8000, 'the side door permits reclaimed');
-	t.like(events.find((event) => event.type === 'reclaim'), { sensor: 'shop-front', area: 'shop', from: 'shop-side', permits: 20 - lease });
+	await sim.until(() => events(sim, 'reclaim').some((event) => event['from'] === 'shop-side'), 8000, 'the side door permits reclaimed');
+	t.like(events(sim, 'reclaim')[0], { sensor: 'shop-front', area: 'shop', from: 'shop-side', permits: 20 - lease });
 	// The back door's own granter was the side door: it moved to the front door.
-	await eventually(() => events.some((event) => event.type === 'granter' && event['sensor'] === 'shop-back'), 8000, 'the back door has a new granter');
+	await sim.until(() => events(sim, 'granter', 'shop-back').length > 0, 8000, 'the back door has a new granter');
 
 	// Together the front and back doors fill the store to the last place.
 	let idleRounds = 0;
 	for (let round = 0; round < 400 && idleRounds < 3; round++) {
-		const answers = await Promise.all([truth.enter(front), truth.enter(back)]);
+		const answers = await truth.enterAll([front, back]);
 		idleRounds = answers.some((answer) => answer.admitted) ? 0 : idleRounds + 1;
 	}
 	t.is(truth.inside, capacity, 'the store filled: nothing stayed stuck at the cut-off door');
 	t.true(truth.peak <= capacity);
 
 	// Healed: everyone converges on the exact count, the side door learns what was taken.
-	cluster.partition(side, false);
-	await eventually(
+	sim.partition('shop-side', false);
+	await sim.until(
 		() => ops.areas()['shop']?.occupancy === capacity && doors.every((door) => door.counter.ledger(shop)!.occupancy() === capacity),
 		10_000,
 		'every replica counts the full store',
@@ -81,33 +86,27 @@ test('a partitioned peer: the others reclaim its permits and fill the area; heal
 });
 
 test('a sensor that never joined: its granter takes back its whole share, and the store fills', async (t) => {
-	t.timeout(20_000);
-	const cluster = new MemoryCluster(await tinyMall({ store: 10 }), TINY_PASSWORDS);
-	t.teardown(() => cluster.close());
-	const events: RoleEvent[] = [];
-	const back = await cluster.peer('shop-back', { events: (event) => events.push(event) }); // shop-front never joins
-	await eventually(() => events.some((event) => event.type === 'reclaim'), 5000, 'the absent door share reclaimed');
-	t.like(events.find((event) => event.type === 'reclaim'), { from: 'shop-front', permits: 5, total: 5 });
-	const truth = new Truth();
+	const sim = await simulate(t, { capacities: { store: 10 } });
+	const back = await sim.peer('shop-back'); // shop-front never joins
+	await sim.until(() => events(sim, 'reclaim').length > 0, 8000, 'the absent door share reclaimed');
+	t.like(events(sim, 'reclaim')[0], { from: 'shop-front', permits: 5, total: 5 });
+	const truth = new Truth(sim);
 	for (let n = 0; n < 10; n++) t.like(await truth.enter(back), { admitted: true });
 	t.like(await truth.enter(back), { admitted: false, reason: 'full' });
 });
 
 test('a holder whose granter dies moves to the next sibling and goes on admitting past its first lease', async (t) => {
-	t.timeout(20_000);
-	const cluster = new MemoryCluster(await tinyMall({ store: 60, sideDoor: true }), TINY_PASSWORDS);
-	t.teardown(() => cluster.close());
-	const events: RoleEvent[] = [];
-	const front = await cluster.peer('shop-front');
-	const back = await cluster.peer('shop-back');
-	const side = await cluster.peer('shop-side', { events: (event) => events.push(event) });
-	await eventually(() => [front, back, side].every((door) => door.node.directory.size === 3), 5000);
-	await eventually(() => Number.isFinite(side.counter.budget(shop)) && side.counter.budget(shop) > 0, 5000, 'the side door has a lease');
+	const sim = await simulate(t, { capacities: { store: 60, sideDoor: true } });
+	const front = await sim.peer('shop-front');
+	const back = await sim.peer('shop-back');
+	const side = await sim.peer('shop-side');
+	await sim.until(() => [front, back, side].every((door) => door.node.directory.size === 3), 5000, 'everyone knows everyone');
+	await sim.until(() => Number.isFinite(side.counter.budget(shop)) && side.counter.budget(shop) > 0, 5000, 'the side door has a lease');
 	const firstLease = side.counter.budget(shop);
-	await front.crash(); // the side door's granter
-	await eventually(() => events.some((event) => event.type === 'granter'), 5000, 'the side door moved to another granter');
-	t.like(events.find((event) => event.type === 'granter'), { sensor: 'shop-side', area: 'shop', granter: 'shop-back', previous: 'shop-front' });
-	const truth = new Truth();
+	await sim.crash('shop-front'); // the side door's granter
+	await sim.until(() => events(sim, 'granter', 'shop-side').length > 0, 5000, 'the side door moved to another granter');
+	t.like(events(sim, 'granter', 'shop-side')[0], { sensor: 'shop-side', area: 'shop', granter: 'shop-back', previous: 'shop-front' });
+	const truth = new Truth(sim);
 	for (let n = 0; n < 30; n++) t.like(await truth.enter(side), { admitted: true }, `entry ${n + 1}`);
 	t.true(truth.inside > firstLease && truth.inside > 20, 'past its first lease and past its own share');
 });

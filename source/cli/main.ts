@@ -12,7 +12,7 @@ import { HELP } from './help.js';
 import { UsageError } from './usage-error.js';
 import { ThemeError } from '../console/theme.js';
 import { FixtureError } from '../model/load-mall.js';
-import { JoinError } from '../network/tracker-session.js';
+import { JoinError } from '../roles/join-error.js';
 import { ListenError } from '../network/udp-transport.js';
 import { DataDirectoryError } from '../recovery/data-directory.js';
 

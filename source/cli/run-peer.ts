@@ -2,13 +2,11 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { formatAddress } from '../network/address.js';
 import { systemClock } from '../runtime/clock.js';
-import { systemRandom } from '../runtime/random.js';
-import { SensorPeer } from '../roles/sensor-peer.js';
-import { DataDirectory } from '../recovery/data-directory.js';
+import { SensorPeer } from '../roles/sensor/sensor-peer.js';
 import { PeerJournal } from '../recovery/peer-journal.js';
 import { HELP } from './help.js';
-import { printLine } from './json-lines.js';
-import { MEMBER_OPTIONS, joinOn, memberSettings } from './member-arguments.js';
+import { ReadyFirst, printLine } from './json-lines.js';
+import { MEMBER_OPTIONS, joinOn, memberKept, memberSettings } from './member-arguments.js';
 import { isHeadless } from './options.js';
 import { loadTheme } from '../console/theme.js';
 import { runConsole } from '../console/run-console.js';
@@ -18,7 +16,7 @@ import { UsageError } from './usage-error.js';
 import { parsePeerCommand } from './peer-commands.js';
 
 export async function runPeer(args: string[]): Promise<void> {
-	const { values } = parseArgs({ args, options: { ...MEMBER_OPTIONS, sensor: { type: 'string' }, data: { type: 'string' } }, strict: true });
+	const { values } = parseArgs({ args, options: { ...MEMBER_OPTIONS, sensor: { type: 'string' } }, strict: true });
 	if (values.help) {
 		console.log(HELP.peer);
 		return;
@@ -27,8 +25,10 @@ export async function runPeer(args: string[]): Promise<void> {
 	const headless = isHeadless(values.headless);
 	const theme = headless ? null : await loadTheme(values.theme);
 	const log = new EventLog();
-	const data = await DataDirectory.open(values.data, 'peer', systemRandom);
-	const recovery = values.data === undefined ? null : await PeerJournal.open(values.data);
+	const kept = await memberKept(values.data, 'peer', values['tracker-key']);
+	const output = new ReadyFirst();
+	const events = headless ? output.sink : log.sink;
+	const recovery = values.data === undefined ? null : await PeerJournal.open(values.data, { onSnapshotFailed: (error) => events({ type: 'error', message: `a log snapshot failed (${error.message}); the log goes on without it` }) });
 	const peer = await joinOn(settings.listen, (transport) =>
 		SensorPeer.start({
 			...settings,
@@ -37,21 +37,26 @@ export async function runPeer(args: string[]): Promise<void> {
 			transport,
 			clock: systemClock,
 			sensor: values.sensor ?? null,
-			identity: data.identity,
-			lastIncarnation: data.kept.incarnation,
-			events: headless ? printLine : log.sink,
+			identity: kept.identity,
+			lastIncarnation: kept.lastIncarnation,
+			trackerKey: kept.trackerKey,
+			onTrustTracker: kept.trust,
+			events,
 		}),
-	);
-	await data.save({ incarnation: peer.incarnation });
+	).catch(async (error: unknown) => {
+		await recovery?.journal.close().catch(() => {});
+		throw error;
+	});
+	await kept.saveIncarnation(peer.incarnation);
 	if (theme) {
 		await runConsole(new PeerData(peer, log), theme);
 		await peer.close();
 		return;
 	}
-	printLine({
+	output.ready({
 		type: 'ready',
 		role: 'peer',
-		listen: formatAddress(peer.node.address),
+		listen: formatAddress(peer.address),
 		sensor: peer.sensor,
 		incarnation: peer.incarnation,
 		member: peer.node.self.id,
@@ -75,7 +80,7 @@ export async function runPeer(args: string[]): Promise<void> {
 							printLine(await peer.move(command.direction, command.person));
 							return;
 						case 'status':
-							printLine({ ...peer.status(), traffic: peer.node.link.traffic.snapshot() });
+							printLine({ ...peer.status(), traffic: peer.node.traffic.snapshot() });
 							return;
 						case 'quit':
 							stop();

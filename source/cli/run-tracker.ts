@@ -4,7 +4,8 @@ import { formatAddress } from '../network/address.js';
 import { systemClock } from '../runtime/clock.js';
 import { systemRandom } from '../runtime/random.js';
 import { UdpTransport } from '../network/udp-transport.js';
-import { Tracker } from '../roles/tracker.js';
+import { Tracker } from '../roles/tracker/tracker.js';
+import { createInterface } from 'node:readline';
 import { DataDirectory } from '../recovery/data-directory.js';
 import { HELP } from './help.js';
 import { printLine } from './json-lines.js';
@@ -40,18 +41,9 @@ export async function runTracker(args: string[]): Promise<void> {
 	const knownMembers = data.kept.members.size;
 	const log = new EventLog();
 	const transport = await UdpTransport.bind(listen);
-	const tracker = new Tracker({
-		mall,
-		transport,
-		clock: systemClock,
-		events: headless ? printLine : log.sink,
-		identity: data.identity,
-		incarnations: data.kept.members,
-		// Persisted before the welcome goes out: a member never gets an incarnation twice.
-		onIncarnations: (incarnations) => data.save({ members: incarnations }),
-		granters: data.kept.granters,
-		onGranters: (granters) => data.save({ granters }),
-	});
+	// Everything the tracker must not forget (incarnations, device keys, granters,
+	// revocations) is written to `data` before it answers anything that depends on it.
+	const tracker = new Tracker({ mall, transport, clock: systemClock, events: headless ? printLine : log.sink, data, random: systemRandom });
 	await data.save({ epochs: [...data.kept.epochs, tracker.epoch].slice(-100) });
 	(headless ? printLine : log.sink)({
 		type: 'ready',
@@ -70,5 +62,16 @@ export async function runTracker(args: string[]): Promise<void> {
 		await tracker.close();
 		return;
 	}
-	await onShutdown(() => tracker.close());
+	await onShutdown(
+		() => tracker.close(),
+		() => {
+			// The operator's commands, one per line: `revoke USER` takes an account out for good.
+			createInterface({ input: process.stdin, terminal: false }).on('line', (line) => {
+				const [verb, user, ...rest] = line.trim().split(/\s+/).filter(Boolean);
+				if (verb === undefined) return;
+				if (verb === 'revoke' && user !== undefined && rest.length === 0) printLine({ type: 'revoke', user, ...tracker.revoke(user) });
+				else printLine({ type: 'error', message: `unknown command "${line.trim()}": try revoke USER` });
+			});
+		},
+	);
 }

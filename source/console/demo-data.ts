@@ -89,6 +89,8 @@ export class DemoData implements ConsoleSource {
 				return `${command.sensor} ${demo.togglePartition(command.sensor) ? 'cut off from the rest' : 'joined back'}`;
 			case 'loss':
 				return `packet loss ${Math.round(demo.cycleLoss() * 100)} %`;
+			case 'revoke':
+				return 'accounts are revoked on the tracker\'s console';
 		}
 	}
 }

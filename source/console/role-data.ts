@@ -1,8 +1,8 @@
-import type { MemberNode } from '../roles/member-node.js';
-import type { SensorPeer } from '../roles/sensor-peer.js';
-import type { Tracker } from '../roles/tracker.js';
+import type { MemberCore } from '../roles/member/member-core.js';
+import type { SensorPeer } from '../roles/sensor/sensor-peer.js';
+import type { Tracker } from '../roles/tracker/tracker.js';
 import type { RoleEvent } from '../roles/events.js';
-import type { Observer } from '../roles/observer.js';
+import type { Observer } from '../roles/observer/observer.js';
 import { EventRows, finite, reclaimRows, recoveryRows, type AreaRow, type ConsoleData, type PeerRow, type ReclaimRow, type RecoveryRow } from './console-data.js';
 import type { ConsoleSource } from './run-console.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
@@ -40,7 +40,7 @@ export function observerAreaRows(observer: Observer): AreaRow[] {
 }
 
 /** Every member a node knows, with its failure detector's view of each. */
-function membersOf(node: MemberNode, now: number, traffic?: (id: string) => { in: number; out: number }): PeerRow[] {
+function membersOf(node: MemberCore, now: number, traffic?: (id: string) => { in: number; out: number }): PeerRow[] {
 	return [...node.directory.members()].map((member) => {
 		const heard = node.liveness.lastHeard(member.id);
 		const counts = traffic?.(member.id);
@@ -63,7 +63,7 @@ class RestartWatch {
 	readonly #seen = new Map<string, number>();
 	readonly rows: RecoveryRow[] = [];
 
-	update(node: MemberNode): void {
+	update(node: MemberCore): void {
 		for (const member of node.directory.members()) {
 			const before = this.#seen.get(member.id);
 			if (before !== undefined && member.incarnation > before) {
@@ -74,8 +74,8 @@ class RestartWatch {
 	}
 }
 
-function header(role: string, node: MemberNode, started: number, now: number, identity = node.self.id): ConsoleData['header'] {
-	return { role, identity, mall: node.layout.name, epoch: node.welcome.epoch, trackerUp: now - node.lastFromTracker < node.options.timings.trackerSilenceMs, uptimeMs: now - started };
+function header(role: string, node: MemberCore, started: number, now: number, identity = node.self.id): ConsoleData['header'] {
+	return { role, identity, mall: node.layout.name, epoch: node.welcome.epoch, trackerUp: now - node.lastFromTracker < node.config.timings.trackerSilenceMs, uptimeMs: now - started };
 }
 
 /** The observer's console: the whole mall it follows. */
@@ -167,6 +167,14 @@ export class TrackerData implements ConsoleSource {
 	);
 
 	constructor(readonly tracker: Tracker, readonly log: EventLog, readonly mallName: string) {}
+
+	/** On the tracker's console, R (twice) revokes the selected account; the demo's keys do nothing here. */
+	async perform(command: DemoCommand): Promise<string> {
+		if (command.type !== 'revoke') return 'the tracker counts nothing: only R (revoke) acts here';
+		const result = this.tracker.revoke(command.account);
+		this.log.sink({ type: 'revoke', user: command.account, ...result });
+		return result.message;
+	}
 
 	read(): ConsoleData {
 		const now = performance.now();

@@ -4,6 +4,9 @@ import { admittingSensors } from './admitting-sensors.js';
 import { defaultGranter } from './lease.js';
 import type { Assignment } from './row.js';
 
+/** An assignment as the registry decides it; the tracker signs it before it goes out. */
+export type AssignmentTerms = Omit<Assignment, 'sig'>;
+
 /** One holder's granter as the tracker keeps it. */
 interface GranterRecord {
 	readonly gen: number;
@@ -11,10 +14,12 @@ interface GranterRecord {
 	readonly floor: number;
 	/** What each granter ever took from this holder, cumulative. */
 	readonly takes: ReadonlyMap<SensorId, number>;
+	/** What this generation's granter had taken before it began (a granter can come back): fixed at the move. */
+	readonly granterTakenBefore: number;
 }
 
 /** As written in the tracker's data directory: `area holder` → record. */
-export type SavedGranters = Record<string, { gen: number; granter: string; floor: number; takes: Record<string, number> }>;
+export type SavedGranters = Record<string, { gen: number; granter: string; floor: number; takes: Record<string, number>; granterTakenBefore?: number }>;
 
 export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
@@ -36,17 +41,17 @@ export class GranterRegistry {
 	constructor(readonly layout: MallLayout, saved: SavedGranters = {}) {
 		for (const area of layout.areas.keys()) this.#rings.set(area, admittingSensors(layout, area));
 		for (const [key, record] of Object.entries(saved)) {
-			this.#records.set(key, { gen: record.gen, granter: record.granter as SensorId, floor: record.floor, takes: new Map(Object.entries(record.takes) as [SensorId, number][]) });
+			this.#records.set(key, { gen: record.gen, granter: record.granter as SensorId, floor: record.floor, takes: new Map(Object.entries(record.takes) as [SensorId, number][]), granterTakenBefore: record.granterTakenBefore ?? 0 });
 		}
 	}
 
 	/** The holder's granter now; null when it has none (it is its area's only admitting sensor, or not one). */
-	assignment(area: AreaId, holder: SensorId): Assignment | null {
+	assignment(area: AreaId, holder: SensorId): AssignmentTerms | null {
 		const record = this.#record(area, holder);
 		if (!record) return null;
 		let formerTaken = 0;
 		for (const [granter, taken] of record.takes) if (granter !== record.granter) formerTaken += taken;
-		return { gen: record.gen, granter: record.granter, formerTaken, floor: record.floor };
+		return { gen: record.gen, granter: record.granter, formerTaken, granterTaken: record.granterTakenBefore, floor: record.floor };
 	}
 
 	/**
@@ -60,7 +65,7 @@ export class GranterRegistry {
 		if (!record) return { ok: false, reason: `${holder} needs no granter in ${area}` };
 		if (!this.#ring(area).includes(to)) return { ok: false, reason: `${to} does not admit into ${area}` };
 		if (gen !== record.gen) return { ok: false, reason: `generation ${gen} is not current (${record.gen})` };
-		this.#records.set(key(area, holder), { gen: record.gen + 1, granter: to, floor, takes: record.takes });
+		this.#records.set(key(area, holder), { gen: record.gen + 1, granter: to, floor, takes: record.takes, granterTakenBefore: record.takes.get(to) ?? 0 });
 		return { ok: true };
 	}
 
@@ -83,7 +88,7 @@ export class GranterRegistry {
 
 	toJSON(): SavedGranters {
 		const saved: SavedGranters = {};
-		for (const [k, record] of this.#records) saved[k] = { gen: record.gen, granter: record.granter, floor: record.floor, takes: Object.fromEntries(record.takes) };
+		for (const [k, record] of this.#records) saved[k] = { gen: record.gen, granter: record.granter, floor: record.floor, takes: Object.fromEntries(record.takes), granterTakenBefore: record.granterTakenBefore };
 		return saved;
 	}
 
@@ -91,7 +96,7 @@ export class GranterRegistry {
 		const stored = this.#records.get(key(area, holder));
 		if (stored) return stored;
 		const granter = defaultGranter(this.#ring(area), holder);
-		return granter === null ? null : { gen: 0, granter, floor: 0, takes: new Map() };
+		return granter === null ? null : { gen: 0, granter, floor: 0, takes: new Map(), granterTakenBefore: 0 };
 	}
 
 	#ring(area: AreaId): readonly SensorId[] {

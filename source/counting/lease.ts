@@ -18,7 +18,9 @@ import type { Lease } from './row.js';
  *   (outflow ≤ inflow − takes it has heard of). Its cap comes in G's row, and that same
  *   row carries every take G made so far: a cap is never known without the takes before it.
  * - G takes, in total, basis − cap, where cap is the largest it granted (so ≥ H's outflow)
- *   and basis the largest inflow it knows of (≤ H's real inflow, less former granters' takes).
+ *   and basis the inflow G can see in the rows it holds (≤ H's real inflow, less former
+ *   granters' takes). Every replica checks a take the same way against the rows it holds
+ *   (counting/row-checks.ts), so a granter that takes more is not believed.
  *
  * A take before H's last grant is known to H, so H's own count keeps it from spending it.
  * A take after it leaves H at most cap, and outflow + take ≤ cap + (basis − cap) = basis.
@@ -37,8 +39,6 @@ export function defaultGranter(ring: readonly SensorId[], holder: SensorId): Sen
 export interface LeaseRequest {
 	/** The assignment generation the holder believes current. */
 	readonly gen: number;
-	/** Its inflow less what former granters took: what this granter may account for. */
-	readonly basis: number;
 	/** Its outflow now. */
 	readonly outflow: number;
 	/** How far beyond its outflow it would like to be able to spend. */
@@ -50,23 +50,29 @@ export interface LeaseRequest {
 /**
  * The lease a granter gives for `request`: the cap grows to the holder's outflow plus
  * what it wants, and never shrinks within a generation (the holder may already spend it).
+ *
+ * `limit` is for a granter that has taken from this holder before: its cap and its takes
+ * together stay within what it can see the holder received (its outflow plus the permits
+ * it holds), as a replica checking the takes against the newest cap requires. A lease
+ * granted after a take needs no more room than that: the holder learns the take in the
+ * same row as the cap.
  */
-export function grantLease(current: Lease | undefined, request: LeaseRequest): Lease {
+export function grantLease(current: Lease | undefined, request: LeaseRequest, limit = Infinity): Lease {
 	if (current && current.gen > request.gen) return current; // a request from before a later assignment
-	const base = current && current.gen === request.gen ? current : { gen: request.gen, cap: request.floor, basis: 0 };
-	return { gen: request.gen, cap: Math.max(base.cap, request.floor, request.outflow + request.want), basis: Math.max(base.basis, request.basis) };
+	const base = current && current.gen === request.gen ? current : { gen: request.gen, cap: request.floor };
+	return { gen: request.gen, cap: Math.max(base.cap, request.floor, Math.min(request.outflow + request.want, limit)) };
 }
 
 /**
  * The total a granter may have taken from a dead holder in generation `gen`: everything
  * above the budget it gave (or, with no lease yet, above the assignment's floor), counted
- * from the largest inflow it knows of, reported or seen in the holder's rows.
+ * from the inflow `basis` seen in the rows held. Replicas check a take with this same
+ * function against their own rows, so a granter takes only what they can all see.
  */
-export function reclaimTarget(lease: Lease | undefined, gen: number, floor: number, seenBasis: number | null): number {
+export function reclaimTarget(lease: Lease | undefined, gen: number, floor: number, basis: number | null): number {
 	const current = lease && lease.gen === gen ? lease : undefined;
 	const cap = Math.max(current?.cap ?? 0, floor);
-	const basis = Math.max(current?.basis ?? 0, seenBasis ?? 0);
-	return Math.max(0, basis - cap);
+	return Math.max(0, (basis ?? 0) - cap);
 }
 
 /** The smallest budget asked for: one burst at the gate must not exhaust it. */

@@ -26,27 +26,30 @@ export interface Row {
 
 /**
  * A budget a granter gave a holder: in assignment `gen`, the holder's outflow (entries
- * plus permits given away) may reach `cap`, and no further. `basis` is the largest inflow
- * the holder reported when asking: what the granter may take back above the cap.
+ * plus permits given away) may reach `cap`, and no further. Above it, the granter may
+ * take back what it can see the holder received, once the holder is declared dead.
  */
 export interface Lease {
 	readonly gen: number;
 	readonly cap: number;
-	readonly basis: number;
 }
 
 /**
  * Which sibling grants a holder's leases in one area. Generation 0 is the default (the
  * next admitting sensor in layout order) and is never written; the tracker makes each
  * later one, when the granter died. `formerTaken` is everything taken from the holder by
- * granters before this one (final: they can take no more), `floor` the outflow the
- * holder may already have reached under them.
+ * the other granters it had (final: they can take no more), `granterTaken` what this
+ * granter itself took in generations before (a granter can come back), `floor` the
+ * outflow the holder may already have reached. `sig` is the tracker's signature over the
+ * rest (security/assignment-signature.ts): a holder cannot name its own granter.
  */
 export interface Assignment {
 	readonly gen: number;
 	readonly granter: SensorId;
 	readonly formerTaken: number;
+	readonly granterTaken: number;
 	readonly floor: number;
+	readonly sig: string;
 }
 
 export const EMPTY_ROW: Row = {
@@ -86,11 +89,11 @@ function mergeCounts(a: ReadonlyMap<SensorId, number>, b: ReadonlyMap<SensorId, 
 	return merged;
 }
 
-/** A later generation replaces an earlier one; within one, cap and basis only grow. */
+/** A later generation replaces an earlier one; within one, the cap only grows. */
 function mergeLeases(a: Lease | undefined, b: Lease): Lease {
 	if (a === undefined || b.gen > a.gen) return b;
 	if (a.gen > b.gen) return a;
-	return { gen: a.gen, cap: Math.max(a.cap, b.cap), basis: Math.max(a.basis, b.basis) };
+	return a.cap >= b.cap ? a : b;
 }
 
 function laterAssignment(a: Assignment | null, b: Assignment | null): Assignment | null {
@@ -118,7 +121,7 @@ export function rowCovers(a: Row, b: Row): boolean {
 	if (!coversCounts(a.given, b.given) || !coversCounts(a.taken, b.taken)) return false;
 	for (const [holder, lease] of b.leases) {
 		const mine = a.leases.get(holder);
-		if (!mine || mine.gen < lease.gen || (mine.gen === lease.gen && (mine.cap < lease.cap || mine.basis < lease.basis))) return false;
+		if (!mine || mine.gen < lease.gen || (mine.gen === lease.gen && mine.cap < lease.cap)) return false;
 	}
 	return b.assignment === null || (a.assignment !== null && a.assignment.gen >= b.assignment.gen);
 }

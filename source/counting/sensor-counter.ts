@@ -1,6 +1,6 @@
 import type { AreaId, SensorId } from '../model/ids.js';
 import type { MallLayout, Move, Sensor } from '../model/mall.js';
-import { AreaLedger } from './area-ledger.js';
+import { AreaLedger, type Offer } from './area-ledger.js';
 import { admittingSensors } from './admitting-sensors.js';
 import { initialPermits } from './initial-permits.js';
 import { grantLease, reclaimTarget, type LeaseRequest } from './lease.js';
@@ -42,9 +42,9 @@ export interface LeaseAsk {
  * of every area it counts, its admission rule and its permit gifts. The peer shell feeds
  * it rows from the network and sends out what changed.
  */
-export class SensorCounter {
+export class SensorCounter<P = unknown> {
 	readonly sensor: Sensor;
-	readonly #ledgers = new Map<AreaId, AreaLedger>();
+	readonly #ledgers = new Map<AreaId, AreaLedger<P>>();
 	/** Areas whose own row changed since the shell last took them, to send out. */
 	readonly #dirty = new Set<AreaId>();
 	/** Areas where this sensor spends nothing until the tracker confirms who grants its lease. */
@@ -56,14 +56,14 @@ export class SensorCounter {
 		const sensor = layout.sensors.get(self);
 		if (!sensor) throw new Error(`sensor ${self} is not in the mall layout`);
 		this.sensor = sensor;
-		for (const area of sensor.areas) this.#ledgers.set(area, ledgerFor(layout, area));
+		for (const area of sensor.areas) this.#ledgers.set(area, ledgerFor<P>(layout, area));
 	}
 
 	get areas(): IterableIterator<AreaId> {
 		return this.#ledgers.keys();
 	}
 
-	ledger(area: AreaId): AreaLedger | undefined {
+	ledger(area: AreaId): AreaLedger<P> | undefined {
 		return this.#ledgers.get(area);
 	}
 
@@ -107,10 +107,11 @@ export class SensorCounter {
 			const leases: AreaId[] = [];
 			for (const area of move.enters) {
 				const ledger = this.#ledger(area);
+				// Room first: a permit is never a reason to admit into an area this replica sees full.
+				if (ledger.room() <= 0) return { kind: 'refused', reason: 'full', area };
 				const held = ledger.permitsOf(this.self) >= 1;
 				const budgeted = this.budget(area) >= 1;
 				if (held && budgeted) continue;
-				if (ledger.room() <= 0) return { kind: 'refused', reason: 'full', area };
 				if (!held) short.push(area);
 				if (!budgeted) leases.push(area);
 			}
@@ -144,19 +145,23 @@ export class SensorCounter {
 		return granted;
 	}
 
-	/** Merges another sensor's row. Rows claiming to be this sensor's own are ignored. */
-	merge(area: AreaId, owner: SensorId, row: Row): boolean {
+	/**
+	 * Offers another sensor's row to our replica of `area` (AreaLedger.offer: counted only
+	 * if its owner could have produced it). Rows claiming to be this sensor's own, or of a
+	 * sensor that does not count the area, are refused: null.
+	 */
+	offer(area: AreaId, owner: SensorId, row: Row, proof?: P): Offer | null {
 		const ledger = this.#ledgers.get(area);
-		if (!ledger || owner === this.self || !ledger.hasSensor(owner)) return false;
-		return ledger.merge(owner, row);
+		if (!ledger || owner === this.self || !ledger.hasSensor(owner)) return null;
+		return ledger.offer(owner, row, proof);
 	}
 
 	/**
 	 * Takes back this sensor's own row from its log or from a replica that held it while
-	 * the sensor was down. Merged by maximum: the row can only grow. Returns whether it did.
+	 * the sensor was down. Joined by maximum: the row can only grow. Returns whether it did.
 	 */
 	restoreOwn(area: AreaId, row: Row): boolean {
-		if (!this.#ledgers.get(area)?.merge(this.self, row)) return false;
+		if (!this.#ledgers.get(area)?.restore(this.self, row)) return false;
 		this.#dirty.add(area);
 		return true;
 	}
@@ -169,8 +174,7 @@ export class SensorCounter {
 		const ledger = this.#ledger(area);
 		const assignment = ledger.assignmentOf(this.self);
 		if (assignment === null || assignment.granter === this.self) return null;
-		const basis = ledger.basisFor(this.self, assignment.granter, assignment.gen) ?? 0;
-		return { granter: assignment.granter, request: { gen: assignment.gen, basis, outflow: ledger.outflowOf(this.self), want, floor: assignment.floor } };
+		return { granter: assignment.granter, request: { gen: assignment.gen, outflow: ledger.outflowOf(this.self), want, floor: assignment.floor } };
 	}
 
 	/** As `holder`'s granter: raises its lease for `request`. Returns whether our row changed. */
@@ -179,8 +183,9 @@ export class SensorCounter {
 		if (!ledger || holder === this.self || !ledger.hasSensor(holder)) return false;
 		const row = ledger.row(this.self);
 		const current = row.leases.get(holder);
-		const next = grantLease(current, request);
-		if (current && next.gen === current.gen && next.cap === current.cap && next.basis === current.basis) return false;
+		const tookBefore = (row.taken.get(holder) ?? 0) > 0;
+		const next = grantLease(current, request, tookBefore ? ledger.inflowOf(holder) - ledger.takenFrom(holder) : Infinity);
+		if (current && next.gen === current.gen && next.cap === current.cap) return false;
 		ledger.write(this.self, withLease(row, holder, next));
 		this.#dirty.add(area);
 		return true;
@@ -198,10 +203,11 @@ export class SensorCounter {
 		const assignment = ledger.assignmentOf(holder);
 		let target: { gen: number; total: number } | null = null;
 		if (lease && lease.gen > (assignment?.gen ?? -1)) {
-			// We granted in a generation the holder's rows have not shown us yet.
-			target = { gen: lease.gen, total: reclaimTarget(lease, lease.gen, 0, null) };
+			// We granted in a generation the holder's rows have not shown us yet: nothing
+			// can be counted against it until they do (nor could any replica check a take).
+			return null;
 		} else if (assignment !== null && assignment.granter === this.self) {
-			target = { gen: assignment.gen, total: reclaimTarget(lease, assignment.gen, assignment.floor, ledger.basisFor(holder, this.self, assignment.gen)) };
+			target = { gen: assignment.gen, total: assignment.granterTaken + reclaimTarget(lease, assignment.gen, assignment.floor, ledger.basisFor(holder, this.self, assignment.gen)) };
 		}
 		if (target === null || target.total <= (row.taken.get(holder) ?? 0)) return null;
 		return target;
@@ -214,7 +220,7 @@ export class SensorCounter {
 		this.#dirty.add(area);
 	}
 
-	/** Takes a new assignment of our granter from the tracker. */
+	/** Takes a new assignment of our granter from the tracker (signed by it: every replica checks). */
 	assign(area: AreaId, assignment: Assignment): void {
 		const ledger = this.#ledger(area);
 		const row = ledger.row(this.self);
@@ -255,7 +261,7 @@ export class SensorCounter {
 		this.#dirty.add(area);
 	}
 
-	#ledger(area: AreaId): AreaLedger {
+	#ledger(area: AreaId): AreaLedger<P> {
 		const ledger = this.#ledgers.get(area);
 		if (!ledger) throw new Error(`sensor ${this.self} does not count area ${area}`);
 		return ledger;
@@ -263,10 +269,10 @@ export class SensorCounter {
 }
 
 /** A fresh replica of an area, as every member builds it from the layout. */
-export function ledgerFor(layout: MallLayout, area: AreaId): AreaLedger {
+export function ledgerFor<P = unknown>(layout: MallLayout, area: AreaId): AreaLedger<P> {
 	const info = layout.areas.get(area);
 	if (!info) throw new Error(`area ${area} is not in the mall layout`);
 	const sensors = layout.sensorsOf.get(area) ?? [];
 	const ring = admittingSensors(layout, area);
-	return new AreaLedger(area, info.capacity, sensors, initialPermits(info.capacity, ring), ring);
+	return new AreaLedger<P>(area, info.capacity, sensors, initialPermits(info.capacity, ring), ring);
 }

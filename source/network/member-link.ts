@@ -1,6 +1,4 @@
-import type { Clock } from '../runtime/clock.js';
 import type { Address } from './address.js';
-import type { Transport } from './transport.js';
 import { ReplayWindow } from './replay-window.js';
 import { TrafficCounters } from './traffic.js';
 import { MAX_DATAGRAM, encodeMember, openFrame, type DropReason, type Frame, type Parsed } from '../protocol/frame.js';
@@ -22,15 +20,17 @@ interface PeerState extends LinkPeer {
 }
 
 export interface LinkOptions {
-	readonly transport: Transport;
+	/** Where sealed datagrams go: the role's outbox. */
+	readonly transport: { send(to: Address, bytes: Buffer): void };
 	readonly identity: Identity;
 	readonly self: string;
 	readonly incarnation: number;
 	readonly epoch: number;
 	readonly networkKey: Buffer;
-	readonly clock: Clock;
 	/** Counters to add to, if they should outlive this link (a member's across epochs). */
 	readonly traffic?: TrafficCounters;
+	/** The first sequence number: a member that logs in again as the same incarnation carries on its count. */
+	readonly firstSeq?: number;
 }
 
 /**
@@ -43,10 +43,16 @@ export class MemberLink {
 	readonly #peers = new Map<string, PeerState>();
 	/** Datagrams sent to each member: shows that a dead member receives nothing more. */
 	readonly sentTo = new Map<string, number>();
-	#seq = 0;
+	#seq: number;
 
 	constructor(readonly options: LinkOptions) {
 		this.traffic = options.traffic ?? new TrafficCounters();
+		this.#seq = options.firstSeq ?? 0;
+	}
+
+	/** The next sequence number this link would use. */
+	get nextSeq(): number {
+		return this.#seq;
 	}
 
 	get self(): string {
@@ -79,6 +85,10 @@ export class MemberLink {
 			};
 		}
 		return peer.keys;
+	}
+
+	hasPeer(id: string): boolean {
+		return this.#peers.has(id);
 	}
 
 	removePeer(id: string): void {

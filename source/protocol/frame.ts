@@ -49,7 +49,9 @@ export type DropReason =
 	| 'stale-incarnation'
 	| 'malformed'
 	| 'not-allowed'
-	| 'unexpected';
+	| 'unexpected'
+	/** A certificate or a relayed row whose signature does not check out. */
+	| 'bad-signature';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: DropReason };
 

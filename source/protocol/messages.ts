@@ -10,9 +10,15 @@ const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 /** An explicit subscription longer than this would not fit a member record in one datagram. */
 export const MAX_SUBSCRIBED_AREAS = 40;
 const key = z.string().regex(/^[A-Za-z0-9+/]{43}=$/); // 32 bytes, base64
+const signature = z.string().regex(/^[A-Za-z0-9+/]{86}==$/); // 64 bytes (Ed25519), base64
+const cookie = z.string().regex(/^[A-Za-z0-9+/]{22}==$/); // 16 bytes, base64 (also a login's `run`)
 
-/** One sensor's row of one area (see counting/row.ts); the owner is the datagram's sender. */
-export const wireRow = z.strictObject({
+/**
+ * One sensor's row of one area (see counting/row.ts), signed by its owner so that any
+ * member holding it can pass it on and the receiver can tell it was not changed
+ * (security/row-signature.ts). The owner is the datagram's sender, or `o` when relayed.
+ */
+export const unsignedWireRow = z.strictObject({
 	a: id, // area
 	e: count, // entries
 	x: count, // exits
@@ -21,9 +27,12 @@ export const wireRow = z.strictObject({
 	r: count, // refused
 	g: z.record(id, count), // permits given, by receiving sensor
 	t: z.record(id, count).optional(), // permits taken back, by dead holder (absent: none)
-	l: z.record(id, z.tuple([count, count, count])).optional(), // leases granted, by holder: [gen, cap, basis]
-	as: z.tuple([count, id, count, count]).optional(), // own assignment: [gen, granter, formerTaken, floor]
+	l: z.record(id, z.tuple([count, count])).optional(), // leases granted, by holder: [gen, cap]
+	as: z.tuple([count, id, count, count, count, signature]).optional(), // own assignment: [gen, granter, formerTaken, granterTaken, floor, the tracker's signature]
 });
+/** A row as its owner keeps it in its log: the log is its own, so it needs no signature. */
+export type UnsignedWireRow = z.infer<typeof unsignedWireRow>;
+export const wireRow = unsignedWireRow.extend({ s: signature }); // the owner's Ed25519 signature over the rest
 export type WireRow = z.infer<typeof wireRow>;
 
 /** A member as the tracker certifies it; `sig` is the tracker's Ed25519 over the rest. */
@@ -39,27 +48,39 @@ export const memberRecord = z.strictObject({
 	agreeKey: key,
 	incarnation: z.number().int().positive(),
 	epoch: z.number().int().nonnegative(),
-	sig: z.string().max(100),
+	sig: signature,
 });
 export type MemberRecord = z.infer<typeof memberRecord>;
 
-// ---- the handshake with the tracker ------------------------------------------------
+// ---- the handshake with the tracker (security/handshake-keys.ts) --------------------
 
+/** Member → tracker, in clear: a fresh X25519 key for this login. */
 export const hello = z.strictObject({ type: z.literal('hello'), eph: key });
+/**
+ * Tracker → member, in clear, stateless (WireGuard's cookie reply is the model): the
+ * tracker keeps nothing per hello. `eph` is the tracker's key of the current period,
+ * `cookie` a MAC of the member's key and address under a secret of that period: it goes
+ * into the login key, so only whoever receives at that address can log in, and a flood
+ * of hellos from forged addresses costs the tracker one MAC each and no memory.
+ */
 export const challenge = z.strictObject({
 	type: z.literal('challenge'),
-	/** The tracker's static X25519 key (its identity for logins) and a fresh ephemeral one. */
+	/** The hello this answers (its `eph`): a challenge for another hello is ignored. */
+	for: key,
+	/** The tracker's static X25519 key: its identity for logins, pinned by members. */
 	trackerKey: key,
 	eph: key,
+	period: count,
+	cookie,
 });
-export const clearRefusal = z.strictObject({ type: z.literal('refused'), reason: z.string().max(300) });
 /**
  * Tracker → whoever sent a member datagram of an epoch it does not know: "log in again".
- * In clear, because the sender's epoch key is gone with the tracker's restart; forging it
- * only makes a member log in again.
+ * In clear (the sender's epoch key is gone with the tracker's restart), so anyone can
+ * forge it: a member takes it only as a reason to check, and logs in again only if the
+ * tracker then stops answering it in its epoch (roles/member/tracker-watch.ts).
  */
 export const rejoinHint = z.strictObject({ type: z.literal('rejoin'), epoch: z.number().int().nonnegative() });
-export const clearMessage = z.discriminatedUnion('type', [hello, challenge, clearRefusal, rejoinHint]);
+export const clearMessage = z.discriminatedUnion('type', [hello, challenge, rejoinHint]);
 export type ClearMessage = z.infer<typeof clearMessage>;
 
 export const login = z.strictObject({
@@ -72,10 +93,23 @@ export const login = z.strictObject({
 	sensor: id.nullable(),
 	signKey: key,
 	agreeKey: key,
+	/**
+	 * The member's signature, with `signKey`, over this handshake (security/handshake-keys.ts
+	 * `deviceProof`): a member whose key the tracker certified before is let in on it
+	 * without a password check, so guessing its password cannot lock it out.
+	 */
+	proof: signature,
 	/** Observers: the areas to follow (null: all). */
 	areas: z.array(id).max(MAX_SUBSCRIBED_AREAS).nullable(),
 	/** The incarnation this member's own log says it last had (0: none). */
 	lastIncarnation: count,
+	/** True when this very process had `lastIncarnation` and is still running (a re-login, not a restart). */
+	continuing: z.boolean(),
+	/**
+	 * Random, once per process run: a login the tracker already welcomed from the same run
+	 * (the welcome was lost, the member tried again) gets the same incarnation, not the next.
+	 */
+	run: cookie,
 });
 export const welcome = z.strictObject({
 	type: z.literal('welcome'),
@@ -95,6 +129,10 @@ export const sealedRefusal = z.strictObject({
 	reason: z.string().max(300),
 	/** For throttled logins: when to try again. */
 	retryAfterMs: count.optional(),
+	/** The tracker is busy checking other logins: try again after `retryAfterMs`, by yourself. */
+	busy: z.boolean().optional(),
+	/** The operator revoked this account: it must stop deciding. */
+	revoked: z.boolean().optional(),
 });
 export const handshakeMessage = z.discriminatedUnion('type', [login, welcome, sealedRefusal]);
 export type HandshakeMessage = z.infer<typeof handshakeMessage>;
@@ -110,14 +148,17 @@ export const rowsMessage = z.strictObject({
 export const permitRequest = z.strictObject({ type: z.literal('permit-request'), area: id, want: count });
 export const permitDenied = z.strictObject({ type: z.literal('permit-denied'), area: id });
 /** Holder → its granter: raise my lease in `area` (counting/lease.ts LeaseRequest). */
-export const leaseRequest = z.strictObject({ type: z.literal('lease-request'), area: id, gen: count, basis: count, out: count, want: count, floor: count });
+export const leaseRequest = z.strictObject({ type: z.literal('lease-request'), area: id, gen: count, out: count, want: count, floor: count });
 /** Granter → tracker: may I have taken `total` (cumulative) from dead `holder`? */
 export const takeRequest = z.strictObject({ type: z.literal('take'), area: id, holder: id, gen: count, total: count });
 export const takeReply = z.strictObject({ type: z.literal('take-reply'), area: id, holder: id, gen: count, total: count, ok: z.boolean(), reason: z.string().max(200).optional() });
 /** Holder → tracker: move my leases in `area` from generation `gen` to `to` (null: just tell me who grants them). */
 export const reassignRequest = z.strictObject({ type: z.literal('reassign'), area: id, gen: count, to: id.nullable(), floor: count });
-/** Tracker → holder: who grants its leases in `area` now (see counting/row.ts Assignment). */
-export const assignmentReply = z.strictObject({ type: z.literal('assignment'), area: id, gen: count, granter: id, formerTaken: count, floor: count, reason: z.string().max(200).optional() });
+/**
+ * Tracker → holder: who grants its leases in `area` now (see counting/row.ts Assignment),
+ * signed (`sig`) so that the holder can show it in its row and every replica can check it.
+ */
+export const assignmentReply = z.strictObject({ type: z.literal('assignment'), area: id, gen: count, granter: id, formerTaken: count, granterTaken: count, floor: count, sig: signature, reason: z.string().max(200).optional() });
 
 /** Member → tracker, every few seconds and whenever a change looks missed: "I have up to version". */
 export const directoryPull = z.strictObject({ type: z.literal('directory-pull'), version: count });
@@ -148,10 +189,32 @@ export const documentChunk = z.strictObject({
 	data: z.string().max(1100),
 });
 export const leave = z.strictObject({ type: z.literal('leave') });
-/** A restarted sensor asks who holds its own rows (its log may be gone or damaged). */
-export const ownRowsQuery = z.strictObject({ type: z.literal('own-rows-query') });
-/** The asker's own rows as this member holds them, for the areas they share. */
-export const ownRowsReply = z.strictObject({ type: z.literal('own-rows'), rows: z.array(wireRow).max(64) });
+/**
+ * Member → member: "send me the record of `id`", asked when a member speaks to us with
+ * keys we do not know yet (it restarted while the tracker could not tell us).
+ */
+export const recordQuery = z.strictObject({ type: z.literal('record-query'), id });
+/** Member → member: the tracker-signed record asked for; believed only if the tracker's key signs it. */
+export const recordAnswer = z.strictObject({ type: z.literal('record'), record: memberRecord });
+/**
+ * "Send me the latest signed rows you hold": of every sensor of the areas we share (a
+ * restarting sensor, whose log may be gone or behind), or only of `owners` (a replica
+ * holding a row it cannot check yet, whose missing cause may be another's lost row).
+ */
+export const rowsQuery = z.strictObject({ type: z.literal('rows-query'), owners: z.array(id).max(64).optional() });
+/**
+ * Rows of `owner`, passed on by a member that holds them, with the certificate of the key
+ * that signed them: they count only if that signature checks out (design.md §7).
+ */
+export const relayedRows = z.strictObject({
+	type: z.literal('relayed-rows'),
+	owner: id,
+	/** The certificate of the key that signed the rows; null only in an empty answer. */
+	signer: memberRecord.nullable(),
+	rows: z.array(wireRow).max(8),
+	/** This message is part `[index, of]` of one answer: the asker knows when it has all of it. */
+	part: z.tuple([count, count]),
+});
 /** Failure detection (network/liveness.ts): are you there? */
 export const ping = z.strictObject({ type: z.literal('ping') });
 /** I am (or, with `for`, that member answered my ping on your behalf). */
@@ -162,6 +225,12 @@ export const pingRequest = z.strictObject({ type: z.literal('ping-req'), target:
 export const heartbeat = z.strictObject({ type: z.literal('heartbeat') });
 /** Tracker → member: another process logged in as this member; this one must stop. */
 export const superseded = z.strictObject({ type: z.literal('superseded'), incarnation: count });
+/**
+ * Tracker → member, over the old epoch's link: the network moves to a new epoch and key,
+ * without `left` (revoked): it can no longer read or send anything, and everyone else
+ * goes on without logging in again. `member` is this member's record re-certified.
+ */
+export const rekey = z.strictObject({ type: z.literal('rekey'), epoch: z.number().int().nonnegative(), networkKey: key, member: memberRecord, left: id });
 
 export const memberMessage = z.discriminatedUnion('type', [
 	rowsMessage,
@@ -177,13 +246,16 @@ export const memberMessage = z.discriminatedUnion('type', [
 	documentPull,
 	documentChunk,
 	leave,
+	recordQuery,
+	recordAnswer,
 	superseded,
-	ownRowsQuery,
-	ownRowsReply,
+	rowsQuery,
+	relayedRows,
 	ping,
 	ack,
 	pingRequest,
 	heartbeat,
+	rekey,
 ]);
 export type MemberMessage = z.infer<typeof memberMessage>;
 export type MemberMessageType = MemberMessage['type'];

@@ -1,17 +1,26 @@
 import type { AreaId, SensorId } from '../model/ids.js';
 import type { Lease, Row } from '../counting/row.js';
-import type { WireRow } from './messages.js';
+import type { UnsignedWireRow, WireRow } from './messages.js';
 
-/** The lease fields travel only when set: most rows have none, and datagrams stay small. */
-export function rowToWire(area: AreaId, row: Row): WireRow {
-	const wire: WireRow = { a: area, e: row.entries, x: row.exits, se: row.staffEntries, sx: row.staffExits, r: row.refused, g: Object.fromEntries(row.given) };
+/**
+ * A row as it travels, with its owner's signature. The lease and take fields travel only
+ * when set: most rows have none, and datagrams stay small.
+ */
+export function rowToWire(area: AreaId, row: Row): UnsignedWireRow;
+export function rowToWire(area: AreaId, row: Row, signature: string): WireRow;
+export function rowToWire(area: AreaId, row: Row, signature?: string): UnsignedWireRow | WireRow {
+	const wire: UnsignedWireRow & { s?: string } = { a: area, e: row.entries, x: row.exits, se: row.staffEntries, sx: row.staffExits, r: row.refused, g: Object.fromEntries(row.given) };
 	if (row.taken.size > 0) wire.t = Object.fromEntries(row.taken);
-	if (row.leases.size > 0) wire.l = Object.fromEntries([...row.leases].map(([holder, lease]) => [holder, [lease.gen, lease.cap, lease.basis]]));
-	if (row.assignment !== null) wire.as = [row.assignment.gen, row.assignment.granter, row.assignment.formerTaken, row.assignment.floor];
+	if (row.leases.size > 0) wire.l = Object.fromEntries([...row.leases].map(([holder, lease]) => [holder, [lease.gen, lease.cap]]));
+	if (row.assignment !== null) {
+		const { gen, granter, formerTaken, granterTaken, floor, sig } = row.assignment;
+		wire.as = [gen, granter, formerTaken, granterTaken, floor, sig];
+	}
+	if (signature !== undefined) wire.s = signature;
 	return wire;
 }
 
-export function rowFromWire(wire: WireRow): Row {
+export function rowFromWire(wire: UnsignedWireRow): Row {
 	return {
 		entries: wire.e,
 		exits: wire.x,
@@ -20,7 +29,7 @@ export function rowFromWire(wire: WireRow): Row {
 		refused: wire.r,
 		given: new Map(Object.entries(wire.g) as [SensorId, number][]),
 		taken: new Map(Object.entries(wire.t ?? {}) as [SensorId, number][]),
-		leases: new Map(Object.entries(wire.l ?? {}).map(([holder, [gen, cap, basis]]) => [holder as SensorId, { gen, cap, basis } satisfies Lease])),
-		assignment: wire.as ? { gen: wire.as[0], granter: wire.as[1] as SensorId, formerTaken: wire.as[2], floor: wire.as[3] } : null,
+		leases: new Map(Object.entries(wire.l ?? {}).map(([holder, [gen, cap]]) => [holder as SensorId, { gen, cap } satisfies Lease])),
+		assignment: wire.as ? { gen: wire.as[0], granter: wire.as[1] as SensorId, formerTaken: wire.as[2], granterTaken: wire.as[3], floor: wire.as[4], sig: wire.as[5] } : null,
 	};
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { AreaId } from '../model/ids.js';
 import { mergeRows, type Row } from '../counting/row.js';
-import { wireRow as unsignedWireRow, type WireRow as UnsignedWireRow } from '../protocol/messages.js';
+import { unsignedWireRow, type UnsignedWireRow } from '../protocol/messages.js';
 import { rowFromWire, rowToWire } from '../protocol/wire-row.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Disk } from '../runtime/disk.js';

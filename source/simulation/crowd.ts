@@ -72,24 +72,25 @@ export class Crowd {
 	}
 
 	/** Records the decision on a planned move; returns true if it broke a capacity. */
-	settle(move: PlannedMove, admitted: boolean, refusedArea: AreaId | null): boolean {
+	/** Applies the gate's answer to the truth; returns the area the move took over capacity, if it did. */
+	settle(move: PlannedMove, admitted: boolean, refusedArea: AreaId | null): AreaId | null {
 		const person = move.person === null ? null : this.#people.get(move.person);
 		if (person) person.moving = false;
 		if (!admitted) {
 			if (refusedArea !== null) this.truth.get(refusedArea)!.refused++;
-			return false;
+			return null;
 		}
 		const sensor = this.layout.sensors.get(move.sensor)!;
 		const way = move.direction === 'enter' ? sensor.inward : sensor.outward;
-		let violated = false;
+		let violated: AreaId | null = null;
 		for (const area of way.leaves) this.#count(area, move.kind, -1);
 		for (const area of way.enters) {
 			const truth = this.#count(area, move.kind, +1);
 			truth.admitted += move.kind === 'visitor' ? 1 : 0;
 			const capacity = this.layout.areas.get(area)!.capacity;
-			if (move.kind === 'visitor' && truth.visitors > capacity) violated = true;
+			if (move.kind === 'visitor' && truth.visitors > capacity) violated = area;
 		}
-		if (violated) this.violations++;
+		if (violated !== null) this.violations++;
 		if (move.to === null) {
 			if (move.person !== null) this.#people.delete(move.person);
 		} else if (person) {

@@ -6,9 +6,9 @@ import type { Transport } from '../network/transport.js';
 import type { Address } from '../network/address.js';
 import { generateIdentity } from '../security/keys.js';
 import type { EventSink } from '../roles/events.js';
-import { Observer } from '../roles/observer.js';
-import { SensorPeer } from '../roles/sensor-peer.js';
-import { Tracker } from '../roles/tracker.js';
+import { Observer } from '../roles/observer/observer.js';
+import { SensorPeer } from '../roles/sensor/sensor-peer.js';
+import { Tracker } from '../roles/tracker/tracker.js';
 import { Crowd, type PlannedMove } from './crowd.js';
 import { ControlledTransport } from '../network/controlled-transport.js';
 import type { RoleEvent } from '../roles/events.js';
@@ -275,7 +275,7 @@ export class Demo {
 
 	#settle(move: PlannedMove, admitted: boolean, area: AreaId | null): void {
 		const violated = this.crowd.settle(move, admitted, area);
-		if (violated) this.options.events({ type: 'violation', sensor: move.sensor, message: 'an area went over capacity' });
+		if (violated !== null) this.options.events({ type: 'violation', sensor: move.sensor, area: violated, message: `${violated} went over capacity` });
 	}
 
 	async #settled(): Promise<void> {
@@ -312,12 +312,13 @@ export class Demo {
 		let sent = 0;
 		let flood = 0;
 		const dropped: Record<string, number> = {};
-		const links = [...[...this.peers.values()].map((peer) => peer.node.link), this.observer.node.link, this.tracker.link];
-		for (const link of links) {
-			sent += link === this.tracker.link ? 0 : link.traffic.sent;
-			flood += link === this.tracker.link ? 0 : link.traffic.flood;
-			for (const [reason, count] of link.traffic.dropped) dropped[reason] = (dropped[reason] ?? 0) + count;
+		const members = [...[...this.peers.values()].map((peer) => peer.node.traffic), this.observer.node.traffic];
+		for (const traffic of members) {
+			sent += traffic.sent;
+			flood += traffic.flood;
+			for (const [reason, count] of traffic.dropped) dropped[reason] = (dropped[reason] ?? 0) + count;
 		}
+		for (const [reason, count] of this.tracker.link.traffic.dropped) dropped[reason] = (dropped[reason] ?? 0) + count;
 		const saved = flood - sent;
 		return { sent, flood, saved, savedPercent: flood === 0 ? 0 : Math.round((1000 * saved) / flood) / 10, dropped };
 	}

@@ -17,7 +17,9 @@ export type DemoCommand =
 	/** At the selected sensor (the demo), or at this peer itself (a peer's own console: sensor null). */
 	| { readonly type: 'inject'; readonly sensor: string | null; readonly direction: 'enter' | 'exit' }
 	| { readonly type: 'kill' | 'restart' | 'partition'; readonly sensor: string }
-	| { readonly type: 'loss' };
+	| { readonly type: 'loss' }
+	/** The tracker's console: revoke an account (asked twice: R, then R again). */
+	| { readonly type: 'revoke'; readonly account: string };
 
 export interface Props {
 	readonly data: ConsoleData;
@@ -89,6 +91,9 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 	};
 	const state = current.current;
 	const [followed, setFollowed] = useState<string | null>(null);
+	/** The account R was pressed on once: a second R revokes it, any other key thinks better of it. */
+	const revoking = useRef<string | null>(null);
+	const [asking, setAsking] = useState<string | null>(null);
 	const { exit } = useApp();
 	const selectedSensor = (from: ConsoleState): string | undefined => {
 		const chosen = visiblePeers(data.peers, from.filter, from.sort)[from.selected];
@@ -110,6 +115,14 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 			if (key.escape || input === '?') dispatch({ type: 'close-help' });
 			else if (input === 'q') exit();
 			return;
+		}
+		const toRevoke = revoking.current;
+		revoking.current = null;
+		setAsking(null);
+		if (input === 'R' && onCommand && data.header.role === 'tracker' && selectedPeer) {
+			if (toRevoke === selectedPeer.id) return onCommand({ type: 'revoke', account: selectedPeer.id });
+			revoking.current = selectedPeer.id;
+			return setAsking(`revoke the account "${selectedPeer.id}" for good? R again to revoke, any other key keeps it`);
 		}
 		if (input === 'q') return exit();
 		if (key.escape) return setFollowed(null);
@@ -148,7 +161,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 		<Box flexDirection="column" width={columns} height={rows}>
 			<Text wrap="truncate">{headerLine(data, columns, theme)}</Text>
 			{state.help ? (
-				<HelpOverlay theme={theme} demo={data.simulation !== null} />
+				<HelpOverlay theme={theme} demo={data.simulation !== null} tracker={data.header.role === 'tracker'} />
 			) : (
 				<>
 					<Box>
@@ -178,7 +191,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 				</>
 			)}
 			<Text color={paint(theme, 'dim')} wrap="truncate">
-				{` ${state.filtering ? 'type to filter · Enter keep · Esc clear' : FOOTER[state.focus]}${notice ? `  │  ${notice}` : ''}`}
+				{asking ? ` ${asking}` : ` ${state.filtering ? 'type to filter · Enter keep · Esc clear' : FOOTER[state.focus]}${notice ? `  │  ${notice}` : ''}`}
 			</Text>
 		</Box>
 	);
