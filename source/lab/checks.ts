@@ -7,6 +7,13 @@ import type { FaultSpan, LabRecord, MemberLine, PhaseSpan } from './lab-record.j
  */
 
 /**
+ * How far the share of datagrams nft dropped in a loss phase may be from the share asked
+ * for: at a few hundred datagrams a second over tens of seconds, chance alone stays well
+ * within it, while a rule that did nothing (or nothing like it) does not.
+ */
+const LOSS_TOLERANCE_POINTS = 5;
+
+/**
  * After a killed member's restart is ready, or a cut member is joined back, its
  * neighbours may still print the `dead` they decided while it was silent; a line within
  * this long after is the detector catching up, not a false death.
@@ -122,6 +129,7 @@ export function judge(record: LabRecord): Verdict {
 		},
 	};
 	const checks = [
+		faultsCheck(record),
 		capacityCheck(record),
 		convergenceCheck(record),
 		falseDeadCheck(record, falseDeaths),
@@ -130,6 +138,32 @@ export function judge(record: LabRecord): Verdict {
 		processCheck(record),
 	];
 	return { ...verdict, checks, passed: checks.every((check) => check.passed) };
+}
+
+/** The faults were really applied: without this, every other check could pass on a network nothing touched. */
+function faultsCheck(record: LabRecord): Check {
+	const problems = [...record.faultProblems];
+	const applied: string[] = [];
+	for (const phase of record.phases) {
+		if (phase.lossPercent <= 0) continue;
+		if (!phase.datagrams) {
+			problems.push(`${phase.name}: no datagram counters`);
+			continue;
+		}
+		const share = (100 * phase.datagrams.droppedByLoss) / Math.max(1, phase.datagrams.sent);
+		applied.push(`${phase.name} dropped ${share.toFixed(1)} % of ${phase.datagrams.sent}`);
+		if (Math.abs(share - phase.lossPercent) > LOSS_TOLERANCE_POINTS) problems.push(`${phase.name} dropped ${share.toFixed(1)} % of datagrams, not ${phase.lossPercent} %`);
+	}
+	for (const partition of record.partitions) {
+		applied.push(`${partition.sensor} cut off, ${partition.dropped ?? '?'} datagrams dropped`);
+		if (!partition.dropped) problems.push(`the partition of ${partition.sensor} dropped ${partition.dropped === null ? 'an unknown number of' : 'no'} datagrams`);
+	}
+	applied.push(`${record.kills.length} kill -9`);
+	return {
+		name: 'faults applied as planned',
+		passed: problems.length === 0,
+		figure: problems.length === 0 ? applied.join('; ') : problems.slice(0, 4).join('; ') + (problems.length > 4 ? `; and ${problems.length - 4} more` : ''),
+	};
 }
 
 function capacityCheck(record: LabRecord): Check {

@@ -298,7 +298,7 @@ export class FaultLab {
 		try {
 			return read();
 		} catch (error) {
-			this.record.problems.push((error as Error).message);
+			this.record.faultProblems.push((error as Error).message);
 			return null;
 		}
 	}
@@ -309,7 +309,7 @@ export class FaultLab {
 			change();
 			return true;
 		} catch (error) {
-			this.record.problems.push((error as Error).message);
+			this.record.faultProblems.push((error as Error).message);
 			this.say((error as Error).message);
 			return false;
 		}

@@ -148,8 +148,10 @@ export class LabRecord {
 	readonly readyIncarnations = new Map<string, number[]>();
 	startup: StartupRecord | null = null;
 	drain: DrainRecord | null = null;
-	/** Problems that stopped a step of the lab (a wait that ran out, a command nft refused). */
+	/** Problems with the processes that stopped a step of the lab (a tracker never ready, no sensor left to kill). */
 	readonly problems: string[] = [];
+	/** Problems applying or measuring a fault: a command nft refused, a counter it would not give. */
+	readonly faultProblems: string[] = [];
 	readonly start: number;
 
 	constructor(start: number) {

@@ -85,7 +85,13 @@ export class LabNamespace {
 
 	/** The sum of the packet counters of a chain's rules, from nft's JSON listing. */
 	#packets(chain: string): number {
-		const listing = JSON.parse(this.#nft(['-j', 'list', 'chain', ...TABLE, chain], `read the ${chain} counters`)) as { nftables?: { rule?: { expr?: { counter?: { packets?: number } }[] } }[] };
+		const text = this.#nft(['-j', 'list', 'chain', ...TABLE, chain], `read the ${chain} counters`);
+		let listing: { nftables?: { rule?: { expr?: { counter?: { packets?: number } }[] } }[] };
+		try {
+			listing = JSON.parse(text) as typeof listing;
+		} catch {
+			throw new NamespaceError(`cannot read the ${chain} counters: nft -j printed ${text.trim() === '' ? 'nothing' : 'no JSON'}`);
+		}
 		let packets = 0;
 		for (const item of listing.nftables ?? []) for (const expression of item.rule?.expr ?? []) packets += expression.counter?.packets ?? 0;
 		return packets;

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, sep } from 'node:path';
 
 /** Where the two system tools the lab drives live. */
 export interface LabTools {
@@ -15,27 +16,31 @@ export function preflight(): { readonly tools: LabTools } | { readonly refusal: 
 	if (process.getuid?.() !== 0) {
 		return { refusal: 'needs root: it creates a network namespace (ip netns) and drops packets in it with nft; run it as root' };
 	}
-	const ip = findExecutable('ip');
-	if (ip === null) return { refusal: 'needs the ip command to create its network namespace: apt-get install -y iproute2' };
-	const nft = findExecutable('nft');
+	const ip = findTool('ip', ['-V'], /iproute2/);
+	if (ip === null) return { refusal: 'needs the ip command (iproute2) to create its network namespace: apt-get install -y iproute2' };
+	const nft = findTool('nft', ['--version'], /^nftables v/);
 	if (nft === null) return { refusal: 'needs nft to drop packets in its network namespace: apt-get install -y nftables' };
 	return { tools: { ip, nft } };
 }
 
 /**
- * The full path of `command` in PATH, or in the sbin directories where ip and nft live
- * (a non-login root shell or sudo may leave them out of PATH).
+ * The system's `command`: the sbin and bin directories first, then PATH without any
+ * node_modules/.bin. Under `npm run`, PATH starts with node_modules/.bin, where a
+ * package's `nft` (@vercel/nft, a file tracer) answers every nft command with exit code
+ * 0 and does nothing — so each candidate must also say, when asked its version, that it
+ * is the tool meant.
  */
-function findExecutable(command: string): string | null {
-	const directories = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-	for (const directory of directories) {
-		if (directory === '') continue;
+function findTool(command: string, versionArgs: readonly string[], version: RegExp): string | null {
+	const system = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
+	const path = (process.env['PATH'] ?? '').split(delimiter).filter((directory) => directory !== '' && !directory.split(sep).includes('node_modules'));
+	for (const directory of new Set([...system, ...path])) {
 		const candidate = join(directory, command);
 		try {
 			accessSync(candidate, constants.X_OK);
-			return candidate;
+			const said = execFileSync(candidate, [...versionArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5_000 });
+			if (version.test(said)) return candidate;
 		} catch {
-			// not here; try the next directory
+			// not here, or not the tool meant; try the next directory
 		}
 	}
 	return null;

@@ -71,7 +71,7 @@ export function renderReport(run: RunDescription, verdict: Verdict, record: LabR
 		out.push('Kills');
 		out.push(
 			table(
-				['sensor', 'at s', 'incarnation', 'unanswered', 'kill→dead ms', 'first said by', 'spawn→ready ms', 'spawn→recovery ms', 'replayed', 'fetched', 'first status'],
+				['sensor', 'at s', 'incarnation', 'unanswered', 'kill→dead ms', 'first said by', 'spawn→ready ms', 'spawn→recovery ms', 'replayed', 'fetched', 'recovery permits', 'first status'],
 				verdict.kills.map((kill) => [
 					kill.sensor,
 					kill.atSeconds.toFixed(1),
@@ -83,9 +83,10 @@ export function renderReport(run: RunDescription, verdict: Verdict, record: LabR
 					kill.spawnToRecoveryMs === null ? '-' : String(kill.spawnToRecoveryMs),
 					String(kill.recovery?.['replayed'] ?? '-'),
 					String(kill.recovery?.['fetched'] ?? '-'),
+					permitsText(kill.recovery?.['permits']),
 					kill.firstStatusNegative === null ? 'none' : kill.firstStatusNegative.length === 0 ? 'ok' : kill.firstStatusNegative.join(', '),
 				]),
-				[false, true, false, true, true, false, true, true, true, true, false],
+				[false, true, false, true, true, false, true, true, true, true, false, false],
 			),
 		);
 	}
@@ -145,6 +146,7 @@ export function writeResults(file: string, run: RunDescription, verdict: Verdict
 		startup: record.startup && { ms: Math.round(record.startup.end - record.startup.start), notReady: record.startup.notReady },
 		unexpectedExits: record.unexpectedExits,
 		problems: record.problems,
+		faultProblems: record.faultProblems,
 	};
 	mkdirSync(dirname(file), { recursive: true });
 	writeFileSync(file, `${JSON.stringify(results, null, '\t')}\n`);
@@ -163,6 +165,12 @@ function datagramsText(datagrams: PhaseSpan['datagrams']): string {
 	const dropped = datagrams.droppedByLoss + datagrams.droppedByPartition;
 	if (dropped === 0) return datagrams.sent.toLocaleString('en');
 	return `${datagrams.sent.toLocaleString('en')} (${dropped.toLocaleString('en')} = ${((100 * dropped) / Math.max(1, datagrams.sent)).toFixed(1)} %)`;
+}
+
+/** A recovery line's `permits` ({"ground": 3, "first": -2}) as `ground 3, first -2`. */
+function permitsText(permits: unknown): string {
+	if (permits === null || typeof permits !== 'object') return '-';
+	return Object.entries(permits as Record<string, unknown>).map(([area, count]) => `${area} ${String(count)}`).join(', ');
 }
 
 function byReason(counts: Record<string, number>): string {
