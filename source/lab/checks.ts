@@ -57,13 +57,22 @@ export interface PhaseFigures {
 	readonly skipped: number;
 	/** `no-permit` / `cut-off` refusals while the truth had room in the refused area. */
 	readonly refusalsWithRoom: Record<string, number>;
-	/** `rejoined` lines: a member logging in to the tracker again. */
+	/** Logins of a member whose running process had logged in already (the tracker's `member-joined` again). */
 	readonly reLogins: number;
+	/** `rejoined` lines: members that logged in to a new tracker epoch. */
+	readonly rejoinedLines: number;
 	readonly deadLines: number;
 	readonly falseDead: number;
 	readonly overCapacity: number;
 	/** nft's counters: UDP datagrams sent in the phase and the share its rules dropped. */
 	readonly datagrams: PhaseSpan['datagrams'];
+}
+
+/** A member logging in again without having been restarted: its process lost the tracker and logged in anew. */
+export interface ReLogin {
+	readonly at: number;
+	readonly member: string;
+	readonly incarnation: number | null;
 }
 
 export interface KillFigures {
@@ -78,6 +87,8 @@ export interface KillFigures {
 	readonly spawnToReadyMs: number | null;
 	readonly spawnToRecoveryMs: number | null;
 	readonly recovery: JsonLine | null;
+	/** Permits its granters took back while it was down (`reclaim` lines about it). */
+	readonly reclaimedPermits: number;
 	readonly firstStatusNegative: string[] | null;
 	readonly problem: string | null;
 }
@@ -90,7 +101,7 @@ export interface PartitionFigures {
 	readonly cutToDeadMs: number | null;
 	/** From the heal to the first `alive` about it printed by another member. */
 	readonly healToAliveMs: number | null;
-	/** `rejoined` lines the cut member printed from the cut until the end of its phase. */
+	/** Its logins announced by the tracker from the cut until the end of its phase. */
 	readonly itsReLogins: number;
 	readonly droppedDatagrams: number | null;
 }
@@ -104,21 +115,24 @@ export interface Verdict {
 	readonly spawnToReadyMs: Spread;
 	readonly spawnToRecoveryMs: Spread;
 	readonly falseDeaths: FalseDeath[];
+	readonly reLogins: ReLogin[];
 	readonly negativeStatuses: { readonly count: number; readonly of: number; readonly samples: string[] };
 	readonly passed: boolean;
 }
 
 export function judge(record: LabRecord): Verdict {
 	const falseDeaths = findFalseDeaths(record);
-	const phases = record.phases.map((phase) => phaseFigures(record, phase, falseDeaths));
+	const reLogins = findReLogins(record);
+	const phases = record.phases.map((phase) => phaseFigures(record, phase, falseDeaths, reLogins));
 	const kills = record.kills.map((kill) => killFigures(record, kill));
-	const partitions = record.partitions.map((partition) => partitionFigures(record, partition));
+	const partitions = record.partitions.map((partition) => partitionFigures(record, partition, reLogins));
 	const negatives = record.statuses.map((status) => ({ status, negative: negativeFields(status.line) })).filter(({ negative }) => negative.length > 0);
 	const verdict = {
 		phases,
 		kills,
 		partitions,
 		falseDeaths,
+		reLogins,
 		killToDeadMs: spread(kills.map((kill) => kill.killToDeadMs)),
 		spawnToReadyMs: spread(kills.map((kill) => kill.spawnToReadyMs)),
 		spawnToRecoveryMs: spread(kills.map((kill) => kill.spawnToRecoveryMs)),
@@ -203,19 +217,30 @@ function falseDeadCheck(record: LabRecord, falseDeaths: readonly FalseDeath[]): 
 	};
 }
 
+/** Ready lines of each sensor's processes, and every login the tracker announced: each incarnation above the last. */
 function incarnationCheck(record: LabRecord): Check {
 	const broken: string[] = [];
+	const rising = (what: string, incarnations: readonly number[]): void => {
+		for (let index = 1; index < incarnations.length; index++) {
+			if (!(incarnations[index]! > incarnations[index - 1]!)) return void broken.push(`${what} ${incarnations.join(' → ')}`);
+		}
+	};
 	let restarts = 0;
 	for (const [sensor, incarnations] of record.readyIncarnations) {
 		restarts += incarnations.length - 1;
-		for (let index = 1; index < incarnations.length; index++) {
-			if (!(incarnations[index]! > incarnations[index - 1]!)) broken.push(`${sensor} ${incarnations.join(' → ')}`);
-		}
+		rising(`${sensor} (ready lines)`, incarnations);
 	}
+	const logins = new Map<string, number[]>();
+	for (const { from, line } of record.memberLines) {
+		if (from !== 'tracker' || line.type !== 'member-joined' || typeof line['id'] !== 'string') continue;
+		logins.set(line['id'], [...(logins.get(line['id']) ?? []), typeof line['incarnation'] === 'number' ? line['incarnation'] : Number.NaN]);
+	}
+	for (const [member, incarnations] of logins) rising(`${member} (tracker's member-joined)`, incarnations);
+	const loginCount = [...logins.values()].reduce((sum, list) => sum + list.length, 0);
 	return {
 		name: 'incarnations only rise across restarts',
 		passed: broken.length === 0,
-		figure: broken.length === 0 ? `${record.readyIncarnations.size} sensors, ${restarts} restarts, every incarnation above the last` : broken.join('; '),
+		figure: broken.length === 0 ? `${record.readyIncarnations.size} sensors, ${restarts} restarts, ${loginCount} logins: every incarnation above the last` : broken.join('; '),
 	};
 }
 
@@ -257,11 +282,31 @@ function findFalseDeaths(record: LabRecord): FalseDeath[] {
 	return deaths;
 }
 
+/**
+ * Logins the tracker announced for a member whose current process had logged in already:
+ * a re-login in the same epoch prints nothing on the member's side (`rejoined` is only
+ * for a new epoch), so the tracker's `member-joined` lines are where it shows.
+ */
+function findReLogins(record: LabRecord): ReLogin[] {
+	const reLogins: ReLogin[] = [];
+	/** For each member, the spawn whose first login has been seen. */
+	const loggedInSince = new Map<string, number>();
+	for (const { at, from, line } of record.memberLines) {
+		if (from !== 'tracker' || line.type !== 'member-joined' || typeof line['id'] !== 'string') continue;
+		const member = line['id'];
+		const spawnedAt = record.spawns.filter((spawn) => spawn.user === member && spawn.at <= at).at(-1)?.at;
+		if (spawnedAt === undefined) continue;
+		if (loggedInSince.get(member) === spawnedAt) reLogins.push({ at, member, incarnation: typeof line['incarnation'] === 'number' ? line['incarnation'] : null });
+		else loggedInSince.set(member, spawnedAt);
+	}
+	return reLogins;
+}
+
 function unreachable(faults: readonly FaultSpan[], member: string, at: number): boolean {
 	return faults.some((fault) => fault.member === member && at >= fault.start && at <= (fault.end ?? Infinity) + CATCH_UP_MS);
 }
 
-function phaseFigures(record: LabRecord, phase: PhaseSpan, falseDeaths: readonly FalseDeath[]): PhaseFigures {
+function phaseFigures(record: LabRecord, phase: PhaseSpan, falseDeaths: readonly FalseDeath[], reLogins: readonly ReLogin[]): PhaseFigures {
 	const within = (at: number): boolean => at >= phase.start && at < phase.end;
 	const moves = record.moves.filter((move) => within(move.sentAt));
 	const refusedBy: Record<string, number> = {};
@@ -284,7 +329,8 @@ function phaseFigures(record: LabRecord, phase: PhaseSpan, falseDeaths: readonly
 		unanswered: moves.filter((move) => move.outcome === 'no-answer').length,
 		skipped: record.skipped.filter((skip) => within(skip.at)).length,
 		refusalsWithRoom,
-		reLogins: lines.filter(({ line }) => line.type === 'rejoined').length,
+		reLogins: reLogins.filter((login) => within(login.at)).length,
+		rejoinedLines: lines.filter(({ line }) => line.type === 'rejoined').length,
 		deadLines: lines.filter(({ line }) => line.type === 'liveness' && line['health'] === 'dead').length,
 		falseDead: falseDeaths.filter((death) => within(death.at)).length,
 		overCapacity: record.violations.filter((violation) => within(violation.at)).length,
@@ -294,6 +340,9 @@ function phaseFigures(record: LabRecord, phase: PhaseSpan, falseDeaths: readonly
 
 function killFigures(record: LabRecord, kill: LabRecord['kills'][number]): KillFigures {
 	const dead = firstAbout(record.memberLines, kill.member, 'dead', kill.killAt, kill.readyAt ?? Infinity);
+	const reclaimed = record.memberLines
+		.filter(({ at, line }) => at >= kill.killAt && at <= (kill.readyAt ?? Infinity) && line.type === 'reclaim' && line['from'] === kill.member)
+		.reduce((sum, { line }) => sum + (typeof line['permits'] === 'number' ? line['permits'] : 0), 0);
 	return {
 		sensor: kill.sensor,
 		atSeconds: seconds(record, kill.killAt),
@@ -305,12 +354,13 @@ function killFigures(record: LabRecord, kill: LabRecord['kills'][number]): KillF
 		spawnToReadyMs: kill.readyAt !== null && kill.restartSpawnAt !== null ? Math.round(kill.readyAt - kill.restartSpawnAt) : null,
 		spawnToRecoveryMs: kill.recoveryAt !== null && kill.restartSpawnAt !== null ? Math.round(kill.recoveryAt - kill.restartSpawnAt) : null,
 		recovery: kill.recovery,
+		reclaimedPermits: reclaimed,
 		firstStatusNegative: kill.firstStatus ? negativeFields(kill.firstStatus) : null,
 		problem: kill.problem,
 	};
 }
 
-function partitionFigures(record: LabRecord, partition: LabRecord['partitions'][number]): PartitionFigures {
+function partitionFigures(record: LabRecord, partition: LabRecord['partitions'][number], reLogins: readonly ReLogin[]): PartitionFigures {
 	const healAt = partition.healAt ?? Infinity;
 	const dead = firstAbout(record.memberLines, partition.member, 'dead', partition.cutAt, healAt);
 	const alive = partition.healAt === null ? undefined : firstAbout(record.memberLines, partition.member, 'alive', partition.healAt, Infinity);
@@ -321,7 +371,7 @@ function partitionFigures(record: LabRecord, partition: LabRecord['partitions'][
 		cutSeconds: partition.healAt === null ? null : Math.round((partition.healAt - partition.cutAt) / 100) / 10,
 		cutToDeadMs: dead ? Math.round(dead.at - partition.cutAt) : null,
 		healToAliveMs: alive && partition.healAt !== null ? Math.round(alive.at - partition.healAt) : null,
-		itsReLogins: record.memberLines.filter(({ at, from, line }) => from === partition.member && line.type === 'rejoined' && at >= partition.cutAt && at < phaseEnd).length,
+		itsReLogins: reLogins.filter(({ at, member }) => member === partition.member && at >= partition.cutAt && at < phaseEnd).length,
 		droppedDatagrams: partition.dropped,
 	};
 }

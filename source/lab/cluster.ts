@@ -57,6 +57,7 @@ export class LabCluster {
 		const account = [...this.mall.accounts.values()].find((candidate) => candidate.sensor === sensor);
 		if (!account) throw new Error(`sensor "${sensor}" has no account in the fixture`);
 		const peer = this.#spawn(sensor, ['peer', ...this.#login(account.user), '--data', join(this.scratch, 'data', sensor)]);
+		this.record.spawns.push({ user: account.user, at: peer.spawnedAt });
 		this.peers.set(sensor, peer);
 		return peer;
 	}
@@ -65,6 +66,7 @@ export class LabCluster {
 		const account = [...this.mall.accounts.values()].find((candidate) => candidate.role === 'observer');
 		if (!account) throw new Error('the fixture has no observer account');
 		this.observer = this.#spawn(account.user, ['observer', ...this.#login(account.user)]);
+		this.record.spawns.push({ user: account.user, at: this.observer.spawnedAt });
 		return this.observer;
 	}
 

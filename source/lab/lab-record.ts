@@ -144,6 +144,8 @@ export class LabRecord {
 	readonly unexpectedExits: UnexpectedExit[] = [];
 	/** Every ready, liveness, rejoined, recovery, superseded… line of every member process. */
 	readonly memberLines: MemberLine[] = [];
+	/** Every process the lab spawned, by the account it logs in as (the tracker's `member-joined` id). */
+	readonly spawns: { readonly user: string; readonly at: number }[] = [];
 	/** Ready lines of peers in the order their processes were spawned, per sensor. */
 	readonly readyIncarnations = new Map<string, number[]>();
 	startup: StartupRecord | null = null;

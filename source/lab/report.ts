@@ -21,7 +21,7 @@ export function renderReport(run: RunDescription, verdict: Verdict, record: LabR
 	out.push('Phases');
 	out.push(
 		table(
-			['phase', 's', 'faults', 'datagrams (dropped)', 'tried', 'admitted', 'refused (by reason)', 'with room', 'no answer', 'skipped', 're-logins', 'dead lines', 'false dead', 'over cap'],
+			['phase', 's', 'faults', 'datagrams (dropped)', 'tried', 'admitted', 'refused (by reason)', 'with room', 'no answer', 'skipped', 're-logins', 'rejoined', 'dead lines', 'false dead', 'over cap'],
 			verdict.phases.map((phase) => [
 				phase.name,
 				phase.seconds.toFixed(1),
@@ -34,11 +34,12 @@ export function renderReport(run: RunDescription, verdict: Verdict, record: LabR
 				String(phase.unanswered),
 				String(phase.skipped),
 				String(phase.reLogins),
+				String(phase.rejoinedLines),
 				String(phase.deadLines),
 				String(phase.falseDead),
 				String(phase.overCapacity),
 			]),
-			[false, true, false, true, true, true, false, false, true, true, true, true, true, true],
+			[false, true, false, true, true, true, false, false, true, true, true, true, true, true, true],
 		),
 	);
 	out.push('');
@@ -46,8 +47,6 @@ export function renderReport(run: RunDescription, verdict: Verdict, record: LabR
 	for (const check of verdict.checks) out.push(`  ${check.passed ? 'PASS' : 'FAIL'}  ${check.name.padEnd(48)} ${check.figure}`);
 	out.push('');
 	out.push('Figures');
-	const falseByMember = new Map<string, number>();
-	for (const death of verdict.falseDeaths) falseByMember.set(death.member, (falseByMember.get(death.member) ?? 0) + 1);
 	const refusalsWithRoom: Record<string, number> = {};
 	let refusals = 0;
 	for (const phase of verdict.phases) {
@@ -55,9 +54,11 @@ export function renderReport(run: RunDescription, verdict: Verdict, record: LabR
 		for (const [reason, count] of Object.entries(phase.refusalsWithRoom)) refusalsWithRoom[reason] = (refusalsWithRoom[reason] ?? 0) + count;
 	}
 	const figures: [string, string][] = [
-		['re-logins (rejoined lines)', verdict.phases.map((phase) => `${phase.name} ${phase.reLogins}`).join(' · ')],
+		['re-logins', `${verdict.reLogins.length} (the tracker's member-joined for a member whose process had joined already) · ${verdict.phases.map((phase) => `${phase.name} ${phase.reLogins}`).join(' · ')}`],
+		['re-logins by member', countBy(verdict.reLogins.map((login) => login.member))],
+		['rejoined lines (new epoch)', verdict.phases.map((phase) => `${phase.name} ${phase.rejoinedLines}`).join(' · ')],
 		['false-dead lines', `${verdict.falseDeaths.length} in all · ${verdict.phases.map((phase) => `${phase.name} ${phase.falseDead}`).join(' · ')}`],
-		['false-dead members', falseByMember.size === 0 ? 'none' : `${falseByMember.size}: ${[...falseByMember].sort((a, b) => b[1] - a[1]).map(([member, count]) => `${member} ×${count}`).join(', ')}`],
+		['false-dead members', countBy(verdict.falseDeaths.map((death) => death.member))],
 		['kill -9 to dead (ms)', `${spreadText(verdict.killToDeadMs)} (${verdict.killToDeadMs.count} of ${verdict.kills.length} kills declared dead before the restart)`],
 		['restart to ready (ms)', spreadText(verdict.spawnToReadyMs)],
 		['restart to recovery (ms)', spreadText(verdict.spawnToRecoveryMs)],
@@ -71,7 +72,7 @@ export function renderReport(run: RunDescription, verdict: Verdict, record: LabR
 		out.push('Kills');
 		out.push(
 			table(
-				['sensor', 'at s', 'incarnation', 'unanswered', 'kill→dead ms', 'first said by', 'spawn→ready ms', 'spawn→recovery ms', 'replayed', 'fetched', 'recovery permits', 'first status'],
+				['sensor', 'at s', 'incarnation', 'unanswered', 'kill→dead ms', 'first said by', 'reclaimed', 'spawn→ready ms', 'spawn→recovery ms', 'replayed', 'fetched', 'recovery permits', 'first status'],
 				verdict.kills.map((kill) => [
 					kill.sensor,
 					kill.atSeconds.toFixed(1),
@@ -79,6 +80,7 @@ export function renderReport(run: RunDescription, verdict: Verdict, record: LabR
 					String(kill.unansweredAtKill),
 					kill.killToDeadMs === null ? 'not seen' : String(kill.killToDeadMs),
 					kill.deadFirstSaidBy ?? '-',
+					String(kill.reclaimedPermits),
 					kill.spawnToReadyMs === null ? '-' : String(kill.spawnToReadyMs),
 					kill.spawnToRecoveryMs === null ? '-' : String(kill.spawnToRecoveryMs),
 					String(kill.recovery?.['replayed'] ?? '-'),
@@ -86,7 +88,7 @@ export function renderReport(run: RunDescription, verdict: Verdict, record: LabR
 					permitsText(kill.recovery?.['permits']),
 					kill.firstStatusNegative === null ? 'none' : kill.firstStatusNegative.length === 0 ? 'ok' : kill.firstStatusNegative.join(', '),
 				]),
-				[false, true, false, true, true, false, true, true, true, true, false, false],
+				[false, true, false, true, true, false, true, true, true, true, true, false, false],
 			),
 		);
 	}
@@ -137,7 +139,9 @@ export function writeResults(file: string, run: RunDescription, verdict: Verdict
 			negativeStatuses: verdict.negativeStatuses,
 			falseDeadLines: verdict.falseDeaths.length,
 			reLogins: Object.fromEntries(verdict.phases.map((phase) => [phase.name, phase.reLogins])),
+			rejoinedLines: Object.fromEntries(verdict.phases.map((phase) => [phase.name, phase.rejoinedLines])),
 		},
+		reLogins: verdict.reLogins.map((login) => ({ ...login, atSeconds: Math.round((login.at - record.start) / 100) / 10 })),
 		kills: verdict.kills,
 		partitions: verdict.partitions,
 		// Capped: under loss there can be thousands, and the first ones tell the story.
@@ -171,6 +175,14 @@ function datagramsText(datagrams: PhaseSpan['datagrams']): string {
 function permitsText(permits: unknown): string {
 	if (permits === null || typeof permits !== 'object') return '-';
 	return Object.entries(permits as Record<string, unknown>).map(([area, count]) => `${area} ${String(count)}`).join(', ');
+}
+
+/** `5: ops ×3, bakery-door ×2`, most first; `none` for nothing. */
+function countBy(names: readonly string[]): string {
+	if (names.length === 0) return 'none';
+	const counts = new Map<string, number>();
+	for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+	return `${counts.size}: ${[...counts].sort((a, b) => b[1] - a[1]).map(([name, count]) => `${name} ×${count}`).join(', ')}`;
 }
 
 function byReason(counts: Record<string, number>): string {
