@@ -1,9 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Mall } from '../model/mall.js';
-import type { LabNamespace } from './namespace.js';
+import { isRunning, type LabNamespace } from './namespace.js';
 import type { LabRecord } from './lab-record.js';
 import { MemberProcess, type TimedLine } from './member-process.js';
 
@@ -12,6 +12,23 @@ export const BINARY = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 export const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
 export const DEMO_FIXTURE = join(REPOSITORY, 'fixtures/malls/demo.json');
 export const DEMO_PASSWORDS = join(REPOSITORY, 'fixtures/malls/demo.passwords.json');
+
+const SCRATCH_PREFIX = 'footfall-lab-';
+
+/**
+ * Removes the scratch directories of earlier runs whose process is gone (a run killed
+ * with -9 cannot); returns them. Only `footfall-lab-<pid>-*` directories, the lab's own.
+ */
+export function deleteStaleScratch(): string[] {
+	const removed: string[] = [];
+	for (const entry of readdirSync(tmpdir())) {
+		const match = new RegExp(`^${SCRATCH_PREFIX}(\\d+)-`).exec(entry);
+		if (!match || isRunning(Number(match[1]))) continue;
+		rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+		removed.push(join(tmpdir(), entry));
+	}
+	return removed;
+}
 
 /** The tracker's fixed address on the namespace's loopback: the namespace is the lab's alone. */
 export const TRACKER_ADDRESS = '127.0.0.1:7700';
@@ -28,7 +45,8 @@ const JOIN_TIMEOUT_SECONDS = '30';
  * scratch directory that `removeScratch()` deletes.
  */
 export class LabCluster {
-	readonly scratch = mkdtempSync(join(tmpdir(), 'footfall-lab-'));
+	/** Named after the lab's pid, so that a later run can tell an abandoned one (see deleteStaleScratch). */
+	readonly scratch = mkdtempSync(join(tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
 	tracker: MemberProcess | null = null;
 	observer: MemberProcess | null = null;
 	/** The latest process of each sensor (it may have been killed and not restarted yet). */
@@ -36,6 +54,7 @@ export class LabCluster {
 	/** The member id each process gave in its ready line. */
 	readonly memberIds = new Map<MemberProcess, string>();
 	readonly everyProcess: MemberProcess[] = [];
+	readonly #ready = new Set<MemberProcess>();
 
 	constructor(
 		readonly namespace: LabNamespace,
@@ -89,15 +108,22 @@ export class LabCluster {
 		const child = new MemberProcess(name, command, (from, timed) => this.#onLine(from, timed));
 		this.everyProcess.push(child);
 		void child.exited.then((exit) => {
-			if (!child.exitExpected) this.record.unexpectedExits.push({ name, exit, stderr: child.stderr.trim() });
+			if (child.exitExpected) return;
+			this.record.unexpectedExits.push({ name, exit, stderr: child.stderr.trim() });
+			// Silent from now on by its own doing: a `dead` line about it is the detector working.
+			this.record.faults.push({ member: this.memberOf(child), kind: 'exited', start: exit.at, end: null });
 		});
 		return child;
 	}
 
 	#onLine(from: MemberProcess, timed: TimedLine): void {
 		const { line } = timed;
+		if (line.type !== 'ready' && !this.#ready.has(from)) {
+			this.record.linesBeforeReady.set(line.type ?? '?', (this.record.linesBeforeReady.get(line.type ?? '?') ?? 0) + 1);
+		}
 		if (line.type === 'occupancy' || line.type === 'entry' || line.type === 'exit' || line.type === 'status') return;
 		if (line.type === 'ready') {
+			this.#ready.add(from);
 			if (typeof line['member'] === 'string') this.memberIds.set(from, line['member']);
 			if (line['role'] === 'peer') {
 				const incarnations = this.record.readyIncarnations.get(from.name) ?? [];
@@ -119,6 +145,7 @@ export class LabCluster {
 	}
 
 	removeScratch(): void {
-		rmSync(this.scratch, { recursive: true, force: true });
+		// Retried: a peer killed a moment ago may still be closing a file in it.
+		rmSync(this.scratch, { recursive: true, force: true, maxRetries: 3 });
 	}
 }

@@ -4,7 +4,7 @@ import type { Mall } from '../model/mall.js';
 import { seededRandom } from '../network/memory-network.js';
 import { Crowd } from '../simulation/crowd.js';
 import { LabCluster } from './cluster.js';
-import type { AreaMismatch, FaultSpan, KillRecord, LabRecord, PartitionRecord, PhaseSpan } from './lab-record.js';
+import type { AreaMismatch, DrainRecord, FaultSpan, KillRecord, LabRecord, PartitionRecord, PhaseSpan } from './lab-record.js';
 import type { LabNamespace } from './namespace.js';
 import type { JsonLine } from './member-process.js';
 import type { PhasePlan, Scenario } from './scenario.js';
@@ -55,7 +55,7 @@ export class FaultLab {
 		this.cluster = new LabCluster(namespace, mall, passwords, record);
 		this.crowd = new Crowd(mall, seededRandom(options.seed));
 		this.#faultRandom = seededRandom((options.seed ^ FAULT_STREAM) >>> 0);
-		this.traffic = new ShopperTraffic(this.crowd, mall, (sensor) => (this.#serving.has(sensor) ? this.cluster.peers.get(sensor) : undefined), record, options.rate);
+		this.traffic = new ShopperTraffic(this.crowd, mall, (sensor) => (this.#isServing(sensor) ? this.cluster.peers.get(sensor) : undefined), record, options.rate);
 	}
 
 	/** Start-up, every phase, the drain. Returns early (with the reason in the record) only if the tracker never serves. */
@@ -93,6 +93,16 @@ export class FaultLab {
 		return true;
 	}
 
+	/** Said ready, not killed since, and still running (a process may also die by itself: that is reported, and it gets no more moves). */
+	#isServing(sensor: string): boolean {
+		return this.#serving.has(sensor) && this.cluster.peers.get(sensor)?.running === true;
+	}
+
+	/** The serving sensors in a fixed order, so that a seeded pick does not depend on the order they became ready in. */
+	#servingSensors(): string[] {
+		return [...this.#serving].filter((sensor) => this.#isServing(sensor)).sort();
+	}
+
 	#nowServing(sensor: string, ready: JsonLine): void {
 		this.#serving.add(sensor);
 		this.#readyLines.set(sensor, ready);
@@ -123,7 +133,7 @@ export class FaultLab {
 
 	/** Cuts one random sensor off for `cutSeconds`, then joins it back; returns the datagrams its rules dropped. */
 	async #partition(plan: PhasePlan): Promise<number | null> {
-		const sensor = this.#pick([...this.#serving].sort());
+		const sensor = this.#pick(this.#servingSensors());
 		const listen = sensor === undefined ? undefined : this.#readyLines.get(sensor)?.['listen'];
 		const port = typeof listen === 'string' ? Number(listen.split(':').at(-1)) : Number.NaN;
 		if (sensor === undefined || !Number.isInteger(port)) {
@@ -163,7 +173,7 @@ export class FaultLab {
 		await Promise.all(
 			draws.map(async (draw) => {
 				await sleep(start + draw.afterMs - performance.now());
-				const candidates = [...this.#serving].sort();
+				const candidates = this.#servingSensors();
 				const sensor = candidates[Math.floor(draw.victim * candidates.length)];
 				if (sensor === undefined) return void this.record.problems.push('kill: no serving sensor left to kill');
 				await this.#killAndRestart(sensor, draw.restartAfterMs);
@@ -235,10 +245,11 @@ export class FaultLab {
 		this.#nft(() => this.namespace.healPartitions());
 		const unsettled = await this.traffic.stop(SETTLE_AFTER_TRAFFIC_MS);
 		const start = performance.now();
-		const drain = { start, end: start, converged: false, mismatches: [] as AreaMismatch[], unsettled };
+		const drain: DrainRecord = { start, end: start, converged: false, mismatches: [], unsettled, notCompared: [] };
 		this.record.drain = drain;
 		const deadline = start + this.scenario.drainBoundSeconds * 1000;
 		for (;;) {
+			drain.notCompared = this.#notRunning();
 			drain.mismatches = await this.#differences();
 			drain.end = performance.now();
 			if (drain.mismatches.length === 0) {
@@ -253,12 +264,22 @@ export class FaultLab {
 		this.say(drain.converged ? `converged ${Math.round(drain.end - start)} ms after traffic stopped` : `not converged after ${Math.round(drain.end - start)} ms`);
 	}
 
-	/** Every area view (each peer's status, the observer's latest occupancy line) that differs from the truth. */
+	/** Members whose process is not running (it died by itself, or never came back): there is no view of theirs to compare. */
+	#notRunning(): string[] {
+		const sensors = [...this.mall.sensors.keys()].filter((sensor) => !this.#isServing(sensor));
+		return this.cluster.observer?.running ? sensors : [...sensors, 'observer'];
+	}
+
+	/**
+	 * Every area view that differs from the truth: each running peer's status and the
+	 * observer's latest occupancy line. A member not running is left out here (the
+	 * process check reports it) rather than holding the drain to its bound.
+	 */
 	async #differences(): Promise<AreaMismatch[]> {
 		const mismatches: AreaMismatch[] = [];
 		const truthOf = (area: string) => this.crowd.truth.get(area as AreaId);
-		const sensors = [...this.mall.sensors.keys()];
-		const statuses = await Promise.all(sensors.map((sensor) => (this.#serving.has(sensor) ? this.cluster.peers.get(sensor)!.ask('status', STATUS_ANSWER_MS) : Promise.resolve(null))));
+		const sensors = [...this.mall.sensors.keys()].filter((sensor) => this.#isServing(sensor));
+		const statuses = await Promise.all(sensors.map((sensor) => this.cluster.peers.get(sensor)!.ask('status', STATUS_ANSWER_MS)));
 		sensors.forEach((sensor, index) => {
 			const status = statuses[index];
 			if (!status || status.line.type !== 'status') {
@@ -274,7 +295,8 @@ export class FaultLab {
 				}
 			}
 		});
-		const occupancy = this.cluster.observer?.latestOccupancy?.line['areas'] as Record<string, { occupancy?: number; staff?: number }> | undefined;
+		if (!this.cluster.observer?.running) return mismatches;
+		const occupancy = this.cluster.observer.latestOccupancy?.line['areas'] as Record<string, { occupancy?: number; staff?: number }> | undefined;
 		for (const [area, truth] of this.crowd.truth) {
 			const view = occupancy?.[area];
 			if (view?.occupancy !== truth.visitors || view?.staff !== truth.staff) {

@@ -121,8 +121,10 @@ export interface DrainRecord {
 	converged: boolean;
 	/** What still differed from the truth at the last look (empty once converged). */
 	mismatches: AreaMismatch[];
-	/** Moves answered after traffic stopped was asked to stop: all in flight are settled before comparing. */
+	/** Moves still unanswered when the drain began comparing (traffic stop waits for them, bounded). */
 	unsettled: number;
+	/** Members not running at the last look, so not compared (the process check reports them). */
+	notCompared: string[];
 }
 
 export interface StartupRecord {
@@ -146,6 +148,8 @@ export class LabRecord {
 	readonly memberLines: MemberLine[] = [];
 	/** Every process the lab spawned, by the account it logs in as (the tracker's `member-joined` id). */
 	readonly spawns: { readonly user: string; readonly at: number }[] = [];
+	/** Lines a process printed before its ready line, by type: the README has ready as every role's first line. */
+	readonly linesBeforeReady = new Map<string, number>();
 	/** Ready lines of peers in the order their processes were spawned, per sensor. */
 	readonly readyIncarnations = new Map<string, number[]>();
 	startup: StartupRecord | null = null;

@@ -135,8 +135,9 @@ function run(file: string, args: readonly string[], what: string): string {
 
 /**
  * Deletes the namespaces of earlier lab runs whose process is gone (a run killed with
- * -9 cannot clean up after itself); returns their names. A namespace whose pid is alive
- * belongs to a run still going and is left alone.
+ * -9 cannot clean up after itself), killing the footfall processes it left running in
+ * them first; returns their names. A namespace whose pid is alive belongs to a run still
+ * going and is left alone.
  */
 export function deleteStaleNamespaces(tools: LabTools): string[] {
 	let listing: string;
@@ -148,8 +149,16 @@ export function deleteStaleNamespaces(tools: LabTools): string[] {
 	const deleted: string[] = [];
 	for (const match of listing.matchAll(/^footfall-lab-(\d+)\b/gm)) {
 		const name = match[0];
-		if (isAlive(Number(match[1]))) continue;
+		if (isRunning(Number(match[1]))) continue;
 		try {
+			// Orphans of that run: nothing else is started in a namespace of this name.
+			for (const pid of run(tools.ip, ['netns', 'pids', name], `list the processes in ${name}`).split(/\s+/).filter(Boolean)) {
+				try {
+					process.kill(Number(pid), 'SIGKILL');
+				} catch {
+					// gone already
+				}
+			}
 			run(tools.ip, ['netns', 'delete', name], `delete network namespace ${name}`);
 			deleted.push(name);
 		} catch {
@@ -159,7 +168,8 @@ export function deleteStaleNamespaces(tools: LabTools): string[] {
 	return deleted;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (a run of the lab that owns a namespace or a scratch directory). */
+export function isRunning(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 		return true;

@@ -65,6 +65,7 @@ export function renderReport(run: RunDescription, verdict: Verdict, record: LabR
 		['refusals with room', `${byReason(refusalsWithRoom) || '0'} (of ${refusals} refusals; no-permit/cut-off while the truth had room in the area)`],
 		['negative statuses', `${verdict.negativeStatuses.count} of ${verdict.negativeStatuses.of} status answers${verdict.negativeStatuses.samples.length > 0 ? `: ${verdict.negativeStatuses.samples.join('; ')}` : ''}`],
 		['convergence', convergenceText(record)],
+		['lines before ready', record.linesBeforeReady.size === 0 ? 'none: every process printed ready first' : countBy([...record.linesBeforeReady].flatMap(([type, count]) => Array<string>(count).fill(type)))],
 	];
 	for (const [name, value] of figures) out.push(`  ${name.padEnd(28)} ${value}`);
 	if (verdict.kills.length > 0) {
@@ -151,6 +152,7 @@ export function writeResults(file: string, run: RunDescription, verdict: Verdict
 		unexpectedExits: record.unexpectedExits,
 		problems: record.problems,
 		faultProblems: record.faultProblems,
+		linesBeforeReady: Object.fromEntries(record.linesBeforeReady),
 	};
 	mkdirSync(dirname(file), { recursive: true });
 	writeFileSync(file, `${JSON.stringify(results, null, '\t')}\n`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FixtureError, loadMall, loadPasswords } from '../model/load-mall.js';
 import { judge, seconds } from './checks.js';
-import { DEMO_FIXTURE, DEMO_PASSWORDS, REPOSITORY } from './cluster.js';
+import { DEMO_FIXTURE, DEMO_PASSWORDS, REPOSITORY, deleteStaleScratch } from './cluster.js';
 import { FaultLab } from './fault-lab.js';
 import { LAB_HELP, LabUsageError, parseLabOptions } from './lab-options.js';
 import { LabRecord } from './lab-record.js';
@@ -45,7 +45,7 @@ async function main(argv: readonly string[]): Promise<number> {
 	const startedAt = new Date();
 	const say = (text: string): void => complain(`[${seconds(record, performance.now()).toFixed(1)} s] ${text}`);
 
-	for (const stale of deleteStaleNamespaces(ready.tools)) say(`deleted ${stale}, left by an earlier run that was killed`);
+	for (const stale of [...deleteStaleNamespaces(ready.tools), ...deleteStaleScratch()]) say(`deleted ${stale}, left by an earlier run that was killed`);
 	const namespace = LabNamespace.create(ready.tools, `footfall-lab-${process.pid}`);
 	let lab: FaultLab | null = null;
 
