@@ -266,7 +266,8 @@ function processCheck(record: LabRecord): Check {
 	const notReady = record.startup?.notReady ?? ['the start-up did not finish'];
 	const exits = record.unexpectedExits.map((exit) => `${exit.name} exited (${exit.exit.signal ?? `code ${exit.exit.code}`}) at ${seconds(record, exit.exit.at)} s${exit.stderr ? `: ${exit.stderr.split('\n')[0]}` : ''}`);
 	const restarts = record.kills.filter((kill) => kill.problem !== null).map((kill) => `${kill.sensor}: ${kill.problem}`);
-	const problems = [...notReady.map((name) => `${name} never ready`), ...exits, ...restarts, ...record.problems];
+	const errors = record.memberLines.filter(({ line }) => line.type === 'error' || line.type === 'not-json' || line.type === 'superseded').map(({ at, from, line }) => `${from} printed ${line.type} at ${seconds(record, at)} s: ${String(line['message'] ?? line['text'] ?? '')}`);
+	const problems = [...notReady.map((name) => `${name} never ready`), ...exits, ...restarts, ...errors, ...record.problems];
 	return {
 		name: 'every process served; none died unasked',
 		passed: problems.length === 0,

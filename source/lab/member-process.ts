@@ -17,8 +17,13 @@ export interface ProcessExit {
 	readonly signal: NodeJS.Signals | null;
 }
 
-/** The lines a headless peer prints to answer a command, one per command, in order (README). */
-const ANSWER_TYPES = new Set(['entry', 'exit', 'status', 'error']);
+/**
+ * The lines a headless peer prints to answer a command, one per command, in order
+ * (README). `error` answers an unknown command too, but a peer also prints `error` of its
+ * own accord (its log cannot be written): the lab sends no unknown command, so an
+ * `error` line is always taken as news, never as an answer.
+ */
+const ANSWER_TYPES = new Set(['entry', 'exit', 'status']);
 /** How much of stderr is kept to explain an unexpected exit. */
 const STDERR_KEPT = 2000;
 

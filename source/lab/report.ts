@@ -57,6 +57,7 @@ export function renderReport(run: RunDescription, verdict: Verdict, record: LabR
 		['re-logins', `${verdict.reLogins.length} (the tracker's member-joined for a member whose process had joined already) · ${verdict.phases.map((phase) => `${phase.name} ${phase.reLogins}`).join(' · ')}`],
 		['re-logins by member', countBy(verdict.reLogins.map((login) => login.member))],
 		['rejoined lines (new epoch)', verdict.phases.map((phase) => `${phase.name} ${phase.rejoinedLines}`).join(' · ')],
+		['rejoin-failed lines', String(record.memberLines.filter(({ line }) => line.type === 'rejoin-failed').length)],
 		['false-dead lines', `${verdict.falseDeaths.length} in all · ${verdict.phases.map((phase) => `${phase.name} ${phase.falseDead}`).join(' · ')}`],
 		['false-dead members', countBy(verdict.falseDeaths.map((death) => death.member))],
 		['kill -9 to dead (ms)', `${spreadText(verdict.killToDeadMs)} (${verdict.killToDeadMs.count} of ${verdict.kills.length} kills declared dead before the restart)`],
