@@ -69,6 +69,16 @@ test('peers lists every identity with status and incarnation, and the filter nar
 	t.false(filtered.includes('north-entrance'));
 });
 
+test('a sensor whose rows its role could not have written is FLAGGED in Peers, and / finds it', (t) => {
+	const liar = peers.map((peer) => (peer.id === 'north-entrance' ? { ...peer, flagged: 'outflow-beyond-permits' } : peer));
+	const frame = render(<PeersPane peers={liar} focused theme={dark} height={10} width={110} filter="" filtering={false} sort="id" selected={0} />).lastFrame() ?? '';
+	t.regex(frame, /Peers — 2\/3 alive, 1 FLAGGED/);
+	t.regex(frame, /north-entrance +sensor +mall,ground +127\.0\.0\.1:4000 +FLAGGED/);
+	const found = render(<PeersPane peers={liar} focused theme={dark} height={10} width={110} filter="flagged" filtering={false} sort="id" selected={0} />).lastFrame() ?? '';
+	t.true(found.includes('north-entrance'));
+	t.false(found.includes('bakery-door'));
+});
+
 test('saved shows sent against flooding and the rate as a sparkline', (t) => {
 	const frame = render(<SavedPane saved={data.saved} focused={false} theme={dark} height={6} width={40} />).lastFrame() ?? '';
 	t.regex(frame, /sent 100 · flooding would send 800/);

@@ -31,6 +31,14 @@ export interface PeerRow {
 	readonly lastHeardMs: number | null;
 	readonly datagramsIn: number;
 	readonly datagramsOut: number;
+	/** Why this member's replica holds back some of the sensor's rows (what its role could not have done); absent when none. */
+	readonly flagged?: string;
+}
+
+/** The console's word for a flag: the reason most rows were held back for. */
+export function flagOf(held: Readonly<Record<string, number>> | undefined): string | undefined {
+	const reasons = Object.entries(held ?? {}).sort((a, b) => b[1] - a[1]);
+	return reasons.length === 0 ? undefined : reasons[0]![0];
 }
 
 /** A restart; figures only the restarted peer knows are null elsewhere (shown as —). */

@@ -1,6 +1,7 @@
+import type { SensorId } from '../model/ids.js';
 import type { Demo } from '../simulation/demo.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
-import { EventRows, reclaimRows, recoveryRows, type AreaRow, type ConsoleData, type PeerRow } from './console-data.js';
+import { EventRows, flagOf, reclaimRows, recoveryRows, type AreaRow, type ConsoleData, type PeerRow } from './console-data.js';
 import { observerAreaRows, ownAreaRows } from './role-data.js';
 import type { ConsoleSource } from './run-console.js';
 import { RateHistory, savedFigures } from './rate-history.js';
@@ -32,7 +33,10 @@ export class DemoData implements ConsoleSource {
 			const sensor = member.sensor;
 			const peer = sensor === null ? undefined : demo.peers.get(sensor);
 			const heard = observer.node.liveness.lastHeard(member.id);
+			const flag = sensor === null ? undefined : observer.core.replicas?.flags().get(sensor as SensorId);
+			const flagged = flag?.since === null ? undefined : flagOf(flag?.held);
 			peers.push({
+				...(flagged === undefined ? {} : { flagged }),
 				id: member.id,
 				role: member.role,
 				area: sensor === null ? 'all areas' : (demo.options.mall.sensors.get(sensor as never)?.areas.join(',') ?? ''),

@@ -1,9 +1,11 @@
+import type { SensorId } from '../model/ids.js';
 import type { MemberCore } from '../roles/member/member-core.js';
+import type { ReplicaKeeper } from '../roles/replica-keeper.js';
 import type { SensorPeer } from '../roles/sensor/sensor-peer.js';
 import type { Tracker } from '../roles/tracker/tracker.js';
 import type { RoleEvent } from '../roles/events.js';
 import type { Observer } from '../roles/observer/observer.js';
-import { EventRows, finite, reclaimRows, recoveryRows, type AreaRow, type ConsoleData, type PeerRow, type ReclaimRow, type RecoveryRow } from './console-data.js';
+import { EventRows, finite, flagOf, reclaimRows, recoveryRows, type AreaRow, type ConsoleData, type PeerRow, type ReclaimRow, type RecoveryRow } from './console-data.js';
 import type { ConsoleSource } from './run-console.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
 import { RateHistory, savedFigures } from './rate-history.js';
@@ -40,11 +42,14 @@ export function observerAreaRows(observer: Observer): AreaRow[] {
 }
 
 /** Every member a node knows, with its failure detector's view of each. */
-function membersOf(node: MemberCore, now: number, traffic?: (id: string) => { in: number; out: number }): PeerRow[] {
+function membersOf(node: MemberCore, now: number, traffic?: (id: string) => { in: number; out: number }, flags?: ReplicaKeeper | null): PeerRow[] {
 	return [...node.directory.members()].map((member) => {
 		const heard = node.liveness.lastHeard(member.id);
 		const counts = traffic?.(member.id);
+		const flag = member.sensor === null ? undefined : flags?.flags().get(member.sensor as SensorId);
+		const flagged = flag?.since === null ? undefined : flagOf(flag?.held);
 		return {
+			...(flagged === undefined ? {} : { flagged }),
 			id: member.id,
 			role: member.role,
 			area: member.sensor === null ? (member.areas === null ? 'all areas' : member.areas.join(',')) : (node.layout.sensors.get(member.sensor as never)?.areas.join(',') ?? ''),
@@ -95,7 +100,7 @@ export class ObserverData implements ConsoleSource {
 		return {
 			header: header('observer', node, this.#started, now),
 			areas: this.#occupancy.sample(observerAreaRows(this.observer), now),
-			peers: membersOf(node, now),
+			peers: membersOf(node, now, undefined, this.observer.core.replicas),
 			saved: savedFigures(datagrams, this.#history, now),
 			recoveries: this.#restarts.rows,
 			reclaims: this.#reclaims(),
@@ -145,7 +150,7 @@ export class PeerData implements ConsoleSource {
 		return {
 			header: header('peer', node, this.#started, now, `${peer.sensor} · ${gate}`),
 			areas: ownAreaRows(peer),
-			peers: membersOf(node, now, (id) => ({ in: 0, out: node.link.sentTo.get(id) ?? 0 })),
+			peers: membersOf(node, now, (id) => ({ in: 0, out: node.link.sentTo.get(id) ?? 0 }), peer.core.replicas),
 			saved: savedFigures(traffic, this.#history, now),
 			recoveries: [...this.#recoveries.read(this.log.events, this.log.count), ...this.#restarts.rows],
 			reclaims: this.#reclaims.read(this.log.events, this.log.count),

@@ -21,7 +21,7 @@ const STATUS_COLOR = { alive: 'ok', suspect: 'warn', dead: 'danger' } as const;
 /** The rows the peers pane shows, filtered and sorted: the demo's keys act on `selected` of these. */
 export function visiblePeers(peers: readonly PeerRow[], filter: string, sort: PeerSort): PeerRow[] {
 	const needle = filter.toLowerCase();
-	const rows = peers.filter((peer) => needle === '' || `${peer.id} ${peer.area} ${peer.status} ${peer.role}`.toLowerCase().includes(needle));
+	const rows = peers.filter((peer) => needle === '' || `${peer.id} ${peer.area} ${peer.status} ${peer.role}${peer.flagged ? ` flagged ${peer.flagged}` : ''}`.toLowerCase().includes(needle));
 	return rows.sort((a, b) => (sort === 'status' ? a.status.localeCompare(b.status) : sort === 'area' ? a.area.localeCompare(b.area) : 0) || a.id.localeCompare(b.id));
 }
 
@@ -34,7 +34,8 @@ export default function PeersPane({ peers, focused, theme, height, filter, filte
 	const rows = visiblePeers(peers, filter, sort);
 	const room = Math.max(1, height - 4);
 	const first = Math.max(0, Math.min(selected - Math.floor(room / 2), rows.length - room));
-	const title = `Peers — ${peers.filter((peer) => peer.status === 'alive').length}/${peers.length} alive, sort ${sort}${filter || filtering ? `, filter /${filter}${filtering ? '▏' : ''}` : ''}`;
+	const flagged = peers.filter((peer) => peer.flagged !== undefined).length;
+	const title = `Peers — ${peers.filter((peer) => peer.status === 'alive').length}/${peers.length} alive${flagged > 0 ? `, ${flagged} FLAGGED` : ''}, sort ${sort}${filter || filtering ? `, filter /${filter}${filtering ? '▏' : ''}` : ''}`;
 	return (
 		<Pane title={title} focused={focused} theme={theme} height={height}>
 			<Text color={paint(theme, 'dim')} wrap="truncate">
@@ -50,8 +51,9 @@ export default function PeersPane({ peers, focused, theme, height, filter, filte
 							{peer.area.slice(0, 11).padEnd(12)}
 							{withAddress ? peer.address.padEnd(17) : ''}
 						</Text>
-						<Text color={paint(theme, STATUS_COLOR[peer.status])} inverse={chosen}>
-							{peer.status.padEnd(8)}
+						{/* A sensor whose rows its role could not have written: as loud as a dead one, whatever its health. */}
+						<Text color={paint(theme, peer.flagged ? 'danger' : STATUS_COLOR[peer.status])} bold={peer.flagged !== undefined} inverse={chosen}>
+							{(peer.flagged ? 'FLAGGED' : peer.status).padEnd(8)}
 						</Text>
 						<Text inverse={chosen}>
 							{String(peer.incarnation).padStart(3)}
