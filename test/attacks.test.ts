@@ -12,6 +12,7 @@ import { handshakeCookie, loginKey } from '../source/security/handshake-keys.js'
 import { TRACKER_ADDRESS, type SimCluster } from '../source/simulator/sim-cluster.js';
 import { Attacker, sendForgedRow } from './helpers/attacker.js';
 import { events, simulate } from './helpers/simulation.js';
+import { TINY_PASSWORDS } from './helpers/tiny-mall.js';
 
 /**
  * Issue 8: every member may be hostile. Each attack the tester made at 23d11f0, as a test:
@@ -289,4 +290,44 @@ test('a granter that withholds leases while it answers pings is moved away from 
 	t.log(`admitted ${admitted} while withheld, then ${later}`);
 	t.true(later > 0, 'it admits again under its new granter');
 	t.true(truth.peak <= 40);
+});
+
+test('an eavesdropper on every link sees no password and no count: only public keys and hints cross in clear', async (t) => {
+	const sim = await simulate(t);
+	const seen: Buffer[] = [];
+	sim.network.tap((_from, _to, bytes) => seen.push(Buffer.from(bytes)));
+	const north = await sim.peer('north');
+	await sim.peer('south');
+	const ops = await sim.observer();
+	for (let n = 0; n < 3; n++) t.true((await sim.settle(north.move('enter', 'visitor'))).admitted);
+	await sim.until(() => ops.areas()['mall']?.occupancy === 3, 3000, 'the observer counts three');
+	t.true(seen.length > 50, `${seen.length} datagrams heard`);
+	const all = Buffer.concat(seen);
+	for (const [user, password] of TINY_PASSWORDS) t.is(all.indexOf(password), -1, `${user}'s password never crosses in clear`);
+	const clear = new Set<string>();
+	for (const bytes of seen) {
+		const frame = parseFrame(bytes);
+		if (!frame.ok) continue;
+		if (frame.value.kind === 'clear') clear.add(String((JSON.parse(frame.value.body.toString()) as { type: string }).type));
+		else t.is(bytes.indexOf('"type"'), -1, 'sealed frames carry no readable message');
+	}
+	t.deepEqual([...clear].sort(), ['challenge', 'hello']);
+});
+
+test('a stolen data directory logs in as its sensor without the password, until the operator revokes the account', async (t) => {
+	const sim = await simulate(t);
+	await sim.peer('north');
+	await sim.crash('north');
+	const disk = sim.host('north').disk;
+	t.is((await sim.settle(disk.mode('/data/north/peer.json'))) & 0o077, 0, 'the keys are readable by their owner only');
+	// Mallory copies the directory to a box of her own and starts it with a wrong password.
+	const thief = sim.host('mallory').disk;
+	const { writeDurably } = await import('../source/recovery/log-files.js');
+	await sim.settle(thief.mkdir('/data/north'));
+	await sim.settle(writeDurably(thief, '/data/north/peer.json', await sim.settle(disk.readFile('/data/north/peer.json')), 'w', 0o600));
+	const stolen = await sim.peer('north', { host: 'mallory', password: 'not the password' });
+	t.like(events(sim, 'member-joined', 'tracker').at(-1), { id: 'north', via: 'device key', address: `mallory:${stolen.address.port}` });
+	t.like(sim.tracker.revoke('north'), { ok: true });
+	await sim.settle(stolen.stopped, 10_000, 'the stolen identity stops');
+	await t.throwsAsync(sim.peer('north'), { message: /account "north" was revoked by the operator/ });
 });

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { DEFAULT_LIVENESS, Liveness, type LivenessAction } from '../source/network/liveness.js';
+import { events, simulate } from './helpers/simulation.js';
 
 const timings = { ...DEFAULT_LIVENESS, probeAfterMs: 200, probeEveryMs: 20, indirectAfterMs: 260, indirectEveryMs: 50, indirectProbes: 2, suspectAfterMs: 300, deadAfterMs: 500, stallMs: 100 };
 const TICK = 10;
@@ -62,3 +63,36 @@ test('time this member itself was stalled is not held against its neighbours', (
 	t.is(liveness.health('a'), 'alive');
 	t.deepEqual(kinds(liveness.tick(2020, TICK)), [], 'its silence counts from where we woke');
 });
+
+/**
+ * Issue 9: under steady loss, live members are never declared dead and nobody logs in
+ * again, over a simulated hour (the shops keep trading meanwhile). At 23d11f0, 20 % loss
+ * gave a re-login every ~6 s and false deaths within minutes.
+ */
+const lossyHour = test.macro(async (t, loss: number) => {
+	t.timeout(120_000);
+	const sim = await simulate(t, { seed: Math.round(loss * 100) });
+	const doors = [await sim.peer('shop-front'), await sim.peer('shop-back'), await sim.peer('north')];
+	await sim.observer();
+	sim.network.faults = { loss, duplicate: 0, reorder: 0.1, maxDelayMs: 20 };
+	let moves = 0;
+	for (let minute = 0; minute < 60; minute++) {
+		// A few people a minute, in and out, so that rows, loans and leases cross the lossy links too.
+		for (const door of doors) {
+			void door.move('enter', 'visitor').then((answer) => {
+				moves++;
+				if (answer.admitted) void door.move('exit', 'visitor');
+			});
+		}
+		await sim.runFor(60_000);
+	}
+	const dead = events(sim, 'liveness').filter((event) => event['health'] === 'dead');
+	const relogins = events(sim, 'rejoining');
+	t.log(`${loss * 100} % loss for a simulated hour: ${sim.network.dropped} datagrams lost of ${sim.network.dropped + sim.network.delivered}; ${moves} moves; ${dead.length} declared dead, ${relogins.length} re-logins, ${events(sim, 'liveness').filter((event) => event['health'] === 'suspect').length} suspicions`);
+	t.true(moves >= 150);
+	t.deepEqual(dead, [], 'no live member declared dead');
+	t.deepEqual(relogins, [], 'nobody logged in again');
+});
+
+test('20 % loss for a simulated hour: no live member declared dead, no re-login', lossyHour, 0.2);
+test('30 % loss for a simulated hour: no live member declared dead, no re-login', lossyHour, 0.3);

@@ -360,7 +360,7 @@ export class TrackerCore {
 		if (!this.config.mall.accounts.has(user)) return { ok: false, message: `no account "${user}" in the fixture` };
 		if (this.revoked.has(user)) return { ok: false, message: `"${user}" is revoked already` };
 		this.revoked.add(user);
-		this.devices.delete(user);
+		// Its device key stays known: a revoked device that logs in is recognised, and told so, and stops.
 		const ticket = this.#await((ok, when) => {
 			if (!ok) {
 				this.#event({ type: 'error', message: `the revocation of "${user}" could not be made durable` });
@@ -368,7 +368,7 @@ export class TrackerCore {
 			}
 			this.#rekeyWithout(user, when);
 		});
-		this.outbox.push({ kind: 'persist', ticket, changes: { revoked: [...this.revoked], devices: new Map(this.devices) } });
+		this.outbox.push({ kind: 'persist', ticket, changes: { revoked: [...this.revoked] } });
 		return { ok: true, message: `revoking "${user}": a new epoch without it follows` };
 	}
 
