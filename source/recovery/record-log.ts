@@ -222,14 +222,14 @@ export class RecordLog {
 		for (const [index, file] of wals.entries()) {
 			const path = join(directory, file.name);
 			const read = await readLogFile(disk, path);
-			records.push(...read.records);
+			for (const record of read.records) records.push(record); // not push(...): a million arguments overflow the stack
 			validBytes = read.validBytes;
 			created = !read.exists;
 			if (!read.damaged) continue;
 			if (options.stepOverCorrupt) {
 				const over = await stepOverCorrupt(disk, path, read.validBytes);
 				if (over.skipped.length > 0) {
-					records.push(...over.records);
+					for (const record of over.records) records.push(record);
 					const first = over.skipped[0]!;
 					const torn = over.validEnd < (await fileSize(disk, path)) ? await cutLogFile(disk, path, over.validEnd) : null;
 					damage = { kind: 'corrupt', file: path, offset: first.offset, record: read.records.length, cutBytes: torn?.cutBytes ?? 0, savedAs: torn?.savedAs ?? null, steppedOver: over.skipped.length };
