@@ -112,3 +112,18 @@ const NOT_ACCEPTED = /^footfall peer: the tracker refused the login: the user na
 test.serial('a wrong password is refused: one line on stderr, exit 1', refusedJoin, ['--user', 'cafe-door', '--password-file', passwordFile('nobody')], NOT_ACCEPTED, /wrong password for user "cafe-door"/);
 test.serial('an account claiming another sensor is refused', refusedJoin, ['--user', 'cafe-door', '--sensor', 'bakery-door', '--password-file', passwordFile('cafe-door')], /speaks for sensor "cafe-door", not "bakery-door"/, /speaks for sensor "cafe-door"/);
 test.serial('an unknown user is refused in the same words', refusedJoin, ['--user', 'mallory', '--password-file', passwordFile('mallory')], NOT_ACCEPTED, /unknown user "mallory"/);
+
+test.serial('revoke USER on the tracker stdin: a new epoch without the account, and its peer stops with one line, exit 1', async (t) => {
+	const salon = start(['peer', '--tracker', trackerAddress, '--user', 'salon-door', '--password-file', passwordFile('salon-door')]);
+	await salon.ready();
+	tracker.child.stdin.write('revoke salon-door\n');
+	t.like(await tracker.waitFor((line) => line.type === 'revoke', 5000, 'the answer'), { user: 'salon-door', ok: true });
+	t.like(await tracker.waitFor((line) => line.type === 'revoked', 5000, 'the new epoch'), { user: 'salon-door' });
+	await peer('bakery-door').waitFor((line) => line.type === 'rekeyed' && line.without === 'salon-door', 5000, 'the others move without it');
+	t.is(await salon.exited, 1);
+	t.true(salon.lines.some((line) => line.type === 'revoked'));
+	t.regex(salon.stderr, /^footfall peer: the operator revoked the account "salon-door"; this peer stopped\n$/);
+	tracker.child.stdin.write('revoke nobody\n');
+	t.like(await tracker.waitFor((line) => line.type === 'revoke' && line.user === 'nobody', 5000, 'the answer'), { ok: false });
+	t.like(await peer('bakery-door').command('enter', 'entry'), { type: 'entry' }, 'the others go on counting on the new epoch');
+});

@@ -11,6 +11,7 @@ import { runConsole } from '../console/run-console.js';
 import { EventLog, ObserverData } from '../console/role-data.js';
 import { onShutdown } from './shutdown.js';
 import { coalesce } from './coalesce.js';
+import { UsageError } from './usage-error.js';
 
 /** Sensors whose rows the observer holds back (design.md §7), and why: shown with every occupancy line. */
 function flaggedSensors(observer: Observer): Record<string, Record<string, number>> {
@@ -67,8 +68,13 @@ export async function runObserver(args: string[]): Promise<void> {
 	print();
 	const scheduled = coalesce(print, OCCUPANCY_INTERVAL_MS);
 	observer.onChange(scheduled.request);
-	await onShutdown(async () => {
-		scheduled.cancel();
-		await observer.close();
-	});
+	await onShutdown(
+		async () => {
+			scheduled.cancel();
+			await observer.close();
+		},
+		(stop) => void observer.stopped.then(stop),
+	);
+	if (observer.node.revoked) throw new UsageError(`the operator revoked the account "${observer.node.self.id}"; this observer stopped`);
+	if (observer.node.superseded) throw new UsageError(`another process logged in as "${observer.node.self.id}"; this one stopped`);
 }

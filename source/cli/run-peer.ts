@@ -93,5 +93,6 @@ export async function runPeer(args: string[]): Promise<void> {
 			});
 		},
 	);
+	if (peer.node.revoked) throw new UsageError(`the operator revoked the account "${peer.node.self.id}"; this peer stopped`);
 	if (peer.node.superseded) throw new UsageError(`another process logged in as "${peer.node.self.id}"; this one stopped`);
 }

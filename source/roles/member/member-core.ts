@@ -133,6 +133,8 @@ export class MemberCore {
 	readonly traffic = new TrafficCounters();
 	readonly liveness: Liveness;
 	superseded = false;
+	/** Why it stopped, when `superseded`: the operator revoked the account (else another process took its place). */
+	revoked = false;
 
 	constructor(readonly config: MemberConfig, readonly out: MemberSink, readonly handlers: MemberHandlers, now: number) {
 		this.liveness = new Liveness(config.timings.liveness);
@@ -355,6 +357,7 @@ export class MemberCore {
 			if (result.revoked === true && !this.superseded) {
 				// Revoked for good: nothing it decides would be counted any more, so it decides nothing.
 				this.superseded = true;
+				this.revoked = true;
 				this.out.event({ type: 'revoked', message: 'the operator revoked this account; stopping' });
 				this.out.push({ kind: 'superseded' });
 			}

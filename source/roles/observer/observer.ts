@@ -74,12 +74,16 @@ export class Observer {
 						options.onTrustTracker?.(effect.key);
 						return;
 					case 'superseded':
-						void this.close(false);
+						void this.close(false).then(this.#markStopped);
 						return;
 				}
 			},
 		});
 	}
+
+	#markStopped: () => void = () => {};
+	/** Resolves when the observer stopped by itself: another process took its place, or its account was revoked. */
+	readonly stopped = new Promise<void>((resolve) => (this.#markStopped = resolve));
 
 	static async start(options: ObserverOptions): Promise<Observer> {
 		const observer = new Observer(options);
