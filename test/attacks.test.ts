@@ -247,9 +247,15 @@ test('an unknown user costs the tracker the same check as a known one, and hears
 	const sim = await simulate(t);
 	const mallory = new Attacker(sim);
 	const checks = sim.passwords.checks;
+	let started = sim.now;
 	const known = await sim.settle(mallory.login('north', 'wrong'), 5000);
+	const knownMs = sim.now - started;
+	started = sim.now;
 	const unknown = await sim.settle(mallory.login('nobody', 'wrong'), 5000);
+	const unknownMs = sim.now - started;
 	t.is(sim.passwords.checks - checks, 2, 'one scrypt check each');
+	t.log(`virtual time to the refusal: known user ${knownMs.toFixed(1)} ms, unknown ${unknownMs.toFixed(1)} ms`);
+	t.true(Math.abs(knownMs - unknownMs) <= 0.2 * knownMs, 'within 20 % of each other');
 	t.deepEqual(known, unknown, 'the same answer');
 	t.like(known, { kind: 'failed', message: 'the tracker refused the login: the user name or password was not accepted' });
 	// The operator's log says which it was.

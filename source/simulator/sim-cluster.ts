@@ -19,6 +19,8 @@ import { SimNetwork } from './sim-network.js';
 export const TRACKER_ADDRESS: Address = { host: 'tracker', port: 7700 };
 /** A password check (scrypt) takes about this long on the tracker's thread pool. */
 const PASSWORD_CHECK_MS = 40;
+/** The scrypt cost (N·r·p) of the simulated accounts (sim-mall.ts, the tests' tiny mall): checked in PASSWORD_CHECK_MS, as production's are. */
+const SIMULATED_COST = 1024 * 8 * 1;
 
 /** One line of a simulation's history: when, where, what. */
 export interface TraceLine {
@@ -61,7 +63,8 @@ class SimulatedPasswords implements PasswordChecker {
 	check(password: string, hash: Parameters<PasswordChecker['check']>[1], done: (matches: boolean) => void): void {
 		this.checks++;
 		const matches = verifyPasswordSync(password, hash);
-		this.scheduler.setTimeout(() => done(matches), PASSWORD_CHECK_MS);
+		// Scrypt's work grows with N·r·p: a check of another cost takes as much longer (or shorter).
+		this.scheduler.setTimeout(() => done(matches), (PASSWORD_CHECK_MS * hash.N * hash.r * hash.p) / SIMULATED_COST);
 	}
 }
 
