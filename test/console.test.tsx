@@ -146,7 +146,9 @@ test('on the tracker console, R asks, R again revokes the selected account; any 
 	const tracker: ConsoleData = { ...data, header: { ...data.header, role: 'tracker' }, simulation: null };
 	const app = render(<ConsoleApp data={tracker} theme={dark} columns={140} rows={45} onCommand={(command) => commands.push(command)} />);
 	app.stdin.write('\t'); // to Peers: bakery-door is first
-	await tick();
+	const footer = await frameMatching(app, /R revoke the account/);
+	t.regex(footer, /R revoke the account/, "the tracker's Peers pane says what R does");
+	t.notRegex(footer, /k kill/, "and not the demo's keys, which do nothing here");
 	app.stdin.write('R');
 	t.regex(await frameMatching(app, /revoke the account "bakery-door" for good\? R again/), /R again to revoke/);
 	app.stdin.write('s'); // thought better of it

@@ -51,9 +51,17 @@ export function layoutFor(columns: number, rows: number): { top: number; middle:
 export const MIN_COLUMNS = 80;
 export const MIN_ROWS = 24;
 
+/** The Peers pane's keys: the demo's act on the network, the tracker's R revokes, elsewhere only looking. */
+function peersFooter(role: string): string {
+	if (role === 'demo') return '↑↓ select · / filter · s sort · Enter its view · Esc back · k kill · r restart · p partition · e/x inject';
+	if (role === 'tracker') return '↑↓ select · / filter · s sort · Enter its log · R revoke the account (R again to confirm)';
+	if (role === 'peer') return '↑↓ select · / filter · s sort · Enter its log · e/x a person in or out through this gate';
+	return '↑↓ select · / filter · s sort · Enter its log · Esc back';
+}
+
 const FOOTER: Record<Pane, string> = {
 	occupancy: 'Tab next pane · ? help · q quit',
-	peers: '↑↓ select · / filter · s sort · Enter its view · Esc back · k kill · r restart · p partition · e/x inject',
+	peers: '',
 	saved: 'Tab next pane · ? help · q quit',
 	recovery: 'k kill and r restart a peer (in Peers) to see recoveries',
 	logs: '↑↓ PgUp PgDn scroll back · f follow the tail · Enter in Peers picks the right pane',
@@ -191,7 +199,7 @@ export default function ConsoleApp({ data, theme, columns, rows, peerLog, viewOf
 				</>
 			)}
 			<Text color={paint(theme, 'dim')} wrap="truncate">
-				{asking ? ` ${asking}` : ` ${state.filtering ? 'type to filter · Enter keep · Esc clear' : FOOTER[state.focus]}${notice ? `  │  ${notice}` : ''}`}
+				{asking ? ` ${asking}` : ` ${state.filtering ? 'type to filter · Enter keep · Esc clear' : state.focus === 'peers' ? peersFooter(data.header.role) : state.focus === 'recovery' && data.header.role !== 'demo' ? 'restarts, and permits taken back from members declared dead, as this member saw them' : FOOTER[state.focus]}${notice ? `  │  ${notice}` : ''}`}
 			</Text>
 		</Box>
 	);
