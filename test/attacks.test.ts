@@ -4,6 +4,7 @@ import { EMPTY_ROW, type Row } from '../source/counting/row.js';
 import type { SensorPeer, MoveAnswer } from '../source/roles/sensor/sensor-peer.js';
 import { rowToWire } from '../source/protocol/wire-row.js';
 import { signRow } from '../source/security/row-signature.js';
+import { signAssignment } from '../source/security/assignment-signature.js';
 import { encodeClear, parseFrame } from '../source/protocol/frame.js';
 import { encodeBody } from '../source/protocol/codec.js';
 import { openHandshake } from '../source/protocol/handshake.js';
@@ -124,6 +125,50 @@ test('an assignment the tracker did not sign is not believed', async (t) => {
 	await sim.runFor(500);
 	t.is((ops.node.traffic.dropped.get('bad-signature') ?? 0) + (honest!.node.traffic.dropped.get('bad-signature') ?? 0), dropped + 2);
 	t.is(ops.ledger(shop)!.capOf(back) === Infinity, false, 'its lease still fences it');
+});
+
+test('a real assignment signature copied onto other terms is not believed, even once the real one was', async (t) => {
+	const { sim, doors: [honest, rogue], ops } = await store(t, 10);
+	// The back door holds a real, tracker-signed assignment (as after a granter move), and shows it.
+	const real = signAssignment(sim.tracker.identity.signPrivate, shop, back, { gen: 1, granter: front, formerTaken: 0, granterTaken: 0, floor: 0 });
+	sendForgedRow(rogue!, shop, row({ assignment: real }), ['shop-front', 'ops']);
+	await sim.runFor(500);
+	t.is(ops.ledger(shop)!.assignmentOf(back)?.gen, 1, 'the real one counts');
+	// Then the same signature on terms that make it its own granter: no fence any more.
+	const copied = { ...real, gen: 2, granter: back, floor: 1000 };
+	const dropped = (ops.node.traffic.dropped.get('bad-signature') ?? 0) + (honest!.node.traffic.dropped.get('bad-signature') ?? 0);
+	sendForgedRow(rogue!, shop, row({ assignment: copied }), ['shop-front', 'ops']);
+	await sim.runFor(500);
+	t.is((ops.node.traffic.dropped.get('bad-signature') ?? 0) + (honest!.node.traffic.dropped.get('bad-signature') ?? 0), dropped + 2);
+	for (const ledger of [ops.ledger(shop)!, honest!.counter.ledger(shop)!]) {
+		t.is(ledger.assignmentOf(back)?.granter, front, 'still granted by the front door');
+		t.not(ledger.capOf(back), Infinity);
+	}
+});
+
+test("a real certificate's signature on another key does not make rows signed with that key count", async (t) => {
+	const { sim, doors: [door], ops, truth } = await store(t, 8);
+	await truth.enter(door!, 4);
+	await sim.until(() => ops.areas()['shop']?.occupancy === 4, 3000, 'the observer counts four');
+	await sim.crash('shop-front');
+	sim.host('shop-front').disk.wipe();
+	const realRecord = ops.node.directory.get('shop-front')!;
+	const honestWire = ops.ledger(shop)!.proof(front)!.wire;
+	sim.network.tap((from, to, bytes) => {
+		const frame = parseFrame(bytes);
+		if (!frame.ok || frame.value.kind !== 'member' || frame.value.sender !== 'shop-front' || to.host !== 'ops') return;
+		// First the door's real rows with its real certificate (which gets it checked and believed)...
+		ops.node.send('shop-front', { type: 'relayed-rows', owner: 'shop-front', signer: realRecord, rows: [honestWire], part: [0, 2] });
+		// ...then the same certificate, its signature kept, naming the observer's key, and rows that key signed.
+		const forged = row({ entries: 4, exits: 100 });
+		const wire = rowToWire(shop, forged, signRow(ops.options.identity.signPrivate, 'shop-front', shop, forged));
+		const signer = { ...realRecord, signKey: ops.node.self.signKey };
+		ops.node.send('shop-front', { type: 'relayed-rows', owner: 'shop-front', signer, rows: [wire], part: [1, 2] });
+	});
+	const again = await sim.peer('shop-front');
+	t.is(again.counter.ownRow(shop).entries, 4, 'its real rows came back');
+	t.is(again.counter.ownRow(shop).exits, 0, 'the forged ones did not');
+	t.true((again.node.traffic.dropped.get('bad-signature') ?? 0) >= 1);
 });
 
 test("an observer account's answer to a restarted door changes nothing", async (t) => {

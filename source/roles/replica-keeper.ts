@@ -5,7 +5,6 @@ import { rowCovers, type Row } from '../counting/row.js';
 import type { MemberMessage, MemberRecord, WireRow } from '../protocol/messages.js';
 import { rowFromWire } from '../protocol/wire-row.js';
 import { verifyAssignment } from '../security/assignment-signature.js';
-import { verifyCertificate } from '../security/certificate.js';
 import { verifyRow } from '../security/row-signature.js';
 import type { MemberCore } from './member/member-core.js';
 
@@ -44,9 +43,12 @@ export interface Received {
  * missed, and their owner is flagged, for the console, the observer's lines and the log.
  */
 export class ReplicaKeeper {
-	/** Assignment signatures already checked good: each is checked once. */
+	/**
+	 * Assignments and certificates already checked good, keyed by everything that was
+	 * signed as well as the signature: a signature copied onto other terms is checked,
+	 * and fails.
+	 */
 	readonly #goodAssignments = new Set<string>();
-	/** Certificates already checked good. */
 	readonly #goodCertificates = new Set<string>();
 	readonly #flags = new Map<SensorId, { held: Partial<Record<RowProblem, number>>; since: number | null; reported: boolean }>();
 	#nextRelayAt = 0;
@@ -204,16 +206,18 @@ export class ReplicaKeeper {
 	/** Assignments are the tracker's: its signature, checked once per assignment. */
 	#authentic(area: AreaId, holder: SensorId, row: Row): boolean {
 		const assignment = row.assignment!;
-		if (this.#goodAssignments.has(assignment.sig)) return true;
-		const good = this.member.trackerSignKeys.some((key) => verifyAssignment(key, area, holder, assignment));
-		if (good) this.#goodAssignments.add(assignment.sig);
+		const key = JSON.stringify([area, holder, assignment]);
+		if (this.#goodAssignments.has(key)) return true;
+		const good = this.member.trackerSignKeys.some((trackerKey) => verifyAssignment(trackerKey, area, holder, assignment));
+		if (good) this.#goodAssignments.add(key);
 		return good;
 	}
 
 	#certified(record: MemberRecord): boolean {
-		if (this.#goodCertificates.has(record.sig)) return true;
-		const good = this.member.trackerSignKeys.some((key) => verifyCertificate(record, key));
-		if (good) this.#goodCertificates.add(record.sig);
+		const key = JSON.stringify(record);
+		if (this.#goodCertificates.has(key)) return true;
+		const good = this.member.certifies(record);
+		if (good) this.#goodCertificates.add(key);
 		return good;
 	}
 

@@ -139,7 +139,7 @@ export class MemberCore {
 	constructor(readonly config: MemberConfig, readonly out: MemberSink, readonly handlers: MemberHandlers, now: number) {
 		this.liveness = new Liveness(config.timings.liveness);
 		this.#trustedTrackerKey = config.trackerKey;
-		this.#directory = new DirectoryReplica((record) => this.#verify(record));
+		this.#directory = new DirectoryReplica((record) => this.certifies(record));
 		this.#run = config.random.bytes(16).toString('base64');
 		this.#lastFromTracker = now;
 		this.#phase = { kind: 'login', session: this.#session(config.lastIncarnation, false, now) };
@@ -372,7 +372,7 @@ export class MemberCore {
 			this.out.event({ type: 'rejoined', why: rejoin.why, epoch: this.welcome.epoch, previousEpoch: before.epoch, incarnation: this.self.incarnation, members: this.#directory.size });
 			return;
 		}
-		this.#directory = new DirectoryReplica((record) => this.#verify(record));
+		this.#directory = new DirectoryReplica((record) => this.certifies(record));
 		// Members still in the old epoch are spoken to there until they move too.
 		this.#bridge = { link: previous.link, directory: new BridgedDirectory(this.#directory, previous.directory), until: now + this.config.timings.epochBridgeMs };
 		this.#phase = { kind: 'catch-up', target: result.welcome.directoryVersion, retryAt: now, retryMs: this.config.timings.documentRetryMs, deadline: Infinity, joining: false, rejoin: { why: rejoin.why, previousEpoch: before.epoch } };
@@ -668,7 +668,8 @@ export class MemberCore {
 		this.#link!.setPeer(record.id, { address: { host: record.host, port: record.port }, agreeKey: Buffer.from(record.agreeKey, 'base64'), incarnation: record.incarnation });
 	}
 
-	#verify(record: MemberRecord): boolean {
+	/** Whether one of the tracker's keys signed `record`: a certificate, wherever it comes from. */
+	certifies(record: MemberRecord): boolean {
 		return this.#trackerSignKeys.some((key) => verifyCertificate(record, key));
 	}
 
