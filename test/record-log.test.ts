@@ -366,3 +366,15 @@ test('a log of 300,000 records replays whole (the replay never passes them as on
 	t.is(replay.records.length, 300_000);
 	t.is(replay.damage, null);
 });
+
+test('abandoned as at kill -9: appends still waiting for their commit are not written, and say so', async (t) => {
+	const directory = scratch(t);
+	const { log } = await RecordLog.open(directory, QUICK);
+	await log.append(row(1));
+	await log.close();
+	const { log: windowed } = await RecordLog.open(directory, { groupCommitMs: 10_000 });
+	const waiting = windowed.append(row(2));
+	await windowed.abandon();
+	await t.throwsAsync(waiting, { message: /abandoned/ });
+	t.deepEqual(texts((await reopen(directory)).records), texts([row(1)]));
+});

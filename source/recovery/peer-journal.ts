@@ -81,6 +81,11 @@ export class PeerJournal {
 		await this.log.close();
 	}
 
+	/** Stops writing at once, as at kill -9: rows waiting for their commit are not written. */
+	async abandon(): Promise<void> {
+		await this.log.abandon();
+	}
+
 	#remember(area: AreaId, row: Row): void {
 		const previous = this.#latest.get(area);
 		this.#latest.set(area, previous ? mergeRows(previous, row) : row);

@@ -304,6 +304,19 @@ export class RecordLog {
 		return this.#serially(() => this.#compact(covered, frame));
 	}
 
+	/**
+	 * Stops as a killed process would: appends still waiting for their commit are not
+	 * written (their promises reject), a commit already under way finishes, and the file
+	 * is closed. What nobody was told of stays off the disk.
+	 */
+	abandon(): Promise<void> {
+		this.#closing ??= (() => {
+			this.#take()?.reject(new Error(`the record log in ${this.#directory} was abandoned`));
+			return this.#serially(() => this.#handle.close());
+		})();
+		return this.#closing;
+	}
+
 	/** Flushes pending appends, then closes. */
 	close(): Promise<void> {
 		this.#closing ??= this.#serially(async () => {

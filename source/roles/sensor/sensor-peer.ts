@@ -183,7 +183,8 @@ export class SensorPeer {
 		this.#runner.stop();
 		this.#markStopped();
 		await this.options.transport.close();
-		const closing = this.options.journal?.close().catch(() => {});
+		// A crash writes nothing more: admissions it answered red stay uncounted.
+		const closing = (closeLog ? this.options.journal?.close() : this.options.journal?.abandon())?.catch(() => {});
 		if (closeLog) await closing;
 	}
 
