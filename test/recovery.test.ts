@@ -159,3 +159,16 @@ test('the newest snapshot corrupt with the earlier log deleted: damage reported,
 	t.is(again.counter.permits(shop), 0, 'nothing to spend twice');
 	t.like(await sim.settle(again.move('enter', 'visitor')), { admitted: false });
 });
+
+test('a peer whose disk fills up stops deciding, and closing it still ends', async (t) => {
+	const sim = await simulate(t, { capacities: { store: 8 } });
+	const front = await sim.peer('shop-front');
+	t.true((await sim.settle(front.move('enter', 'visitor'))).admitted);
+	const disk = sim.host('shop-front').disk;
+	disk.faults = { ...disk.faults, capacityBytes: 0 };
+	// Closed while an admission is still being saved: the close waits for that save, which fails.
+	const answer = front.move('enter', 'visitor');
+	await sim.settle(front.close(), 5000, 'the close');
+	t.like(await answer, { admitted: false, reason: 'stopped' }, 'an admission it could not save is refused');
+	t.true(events(sim, 'error', 'shop-front').some((event) => /cannot be written/.test(String(event['message']))));
+});

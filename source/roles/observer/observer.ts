@@ -74,6 +74,7 @@ export class Observer {
 						options.onTrustTracker?.(effect.key);
 						return;
 					case 'superseded':
+						this.#joined.reject(new JoinError('another process logged in as this observer, or its account was revoked'));
 						void this.close(false).then(this.#markStopped);
 						return;
 				}

@@ -694,7 +694,12 @@ export class SensorCore {
 	}
 
 	#fail(message: string, now: number): void {
-		if (this.#phase === 'stopped') return;
+		// Closing already (its last save failed): the shell still hears of it, and stops.
+		if (this.#phase === 'stopped') {
+			this.outbox.event({ type: 'error', message });
+			this.outbox.push({ kind: 'failed', message });
+			return;
+		}
 		this.#phase = 'stopped';
 		this.outbox.event({ type: 'error', message });
 		for (const pending of this.#pending.splice(0)) this.#refuse(pending, 'stopped', null, now);

@@ -223,6 +223,9 @@ export class SensorPeer {
 			case 'superseded':
 			case 'failed':
 				// Two processes spending one sensor's permits could overshoot: the older one stops.
+				// Whoever waits for it to start or to close hears that it stopped.
+				this.#ready.reject(new JoinError(effect.kind === 'failed' ? effect.message : 'another process logged in as this sensor'));
+				this.#closed?.();
 				void this.crash();
 				return;
 			case 'closed':
