@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FootfallProcess } from './helpers/footfall-process.js';
@@ -35,6 +35,11 @@ test('a malformed fixture names the field', fails, ['tracker', '--fixture', malf
 test('a missing password file', fails, ['peer', '--tracker', '127.0.0.1:9', '--user', 'u', '--password-file', join(work, 'none'), '--headless'], /none: cannot read password file: ENOENT/);
 test('an unreachable tracker, within the bounded wait', fails, ['peer', '--tracker', '127.0.0.1:9', '--user', 'u', '--password-file', password, '--join-timeout', '1', '--headless'], /the tracker at 127\.0\.0\.1:9 did not answer within 1 s/);
 test('an unknown flag', fails, ['observer', '--colour', '--headless'], /Unknown option '--colour'.*see footfall observer --help/);
+const blocked = join(work, 'blocked');
+mkdirSync(blocked);
+writeFileSync(join(blocked, 'log'), 'a file where the log directory belongs');
+test('a data directory the system will not let it use', fails, ['peer', '--tracker', '127.0.0.1:9', '--user', 'u', '--password-file', password, '--data', blocked, '--headless'], /^footfall peer: E[A-Z]+: .*blocked\/log/);
+test('a negative number where a positive one belongs, in one line', fails, ['demo', '--rate', '-1', '--headless'], /^footfall demo: .*--rate/);
 test(
 	'a port in use',
 	fails,

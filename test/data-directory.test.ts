@@ -80,3 +80,13 @@ test('a crash between the renames of a save (no file, the new one in .tmp, the o
 	t.deepEqual(fromPrevious.identity.agreePublic, data.identity.agreePublic);
 	t.deepEqual(fromPrevious.kept.epochs, [1]);
 });
+
+test('no file, and neither .tmp nor .previous can be read: refused, never a new identity', async (t) => {
+	const path = scratch(t);
+	const file = join(path, 'tracker.json');
+	await DataDirectory.open(path, 'tracker', systemRandom);
+	writeFileSync(`${file}.tmp`, 'torn');
+	writeFileSync(`${file}.previous`, '00000000 {"keys":');
+	rmSync(file);
+	await t.throwsAsync(DataDirectory.open(path, 'tracker', systemRandom), { instanceOf: DataDirectoryError, message: /tracker\.json is missing and .*\.tmp \(.*\) and .*\.previous \(.*\) cannot be read; move them away/ });
+});

@@ -9,7 +9,7 @@ delete process.env['CI'];
 delete process.env['CONTINUOUS_INTEGRATION'];
 
 import { HELP } from './help.js';
-import { UsageError } from './usage-error.js';
+import { UsageError, oneLine } from './usage-error.js';
 import { ThemeError } from '../console/theme.js';
 import { FixtureError } from '../model/load-mall.js';
 import { JoinError } from '../roles/join-error.js';
@@ -26,8 +26,10 @@ const roles: Record<string, () => Promise<(args: string[]) => Promise<void>>> = 
 /** The errors a user can cause: their message is the whole story, no stack trace. */
 function isUserError(error: unknown): error is Error {
 	if (error instanceof UsageError || error instanceof FixtureError || error instanceof JoinError || error instanceof ListenError || error instanceof DataDirectoryError || error instanceof ThemeError) return true;
-	const code = (error as NodeJS.ErrnoException | undefined)?.code;
-	return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+	const failure = error as NodeJS.ErrnoException | undefined;
+	if (typeof failure?.code === 'string' && failure.code.startsWith('ERR_PARSE_ARGS')) return true;
+	// The system refused a file or a socket (EACCES, EEXIST, ENOSPC…): its message names the call and the path.
+	return typeof failure?.code === 'string' && typeof failure.syscall === 'string';
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -47,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
 	} catch (error) {
 		if (isUserError(error)) {
 			const hint = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ? ` (see footfall ${role} --help)` : '';
-			process.stderr.write(`footfall ${role}: ${error.message}${hint}\n`);
+			process.stderr.write(`footfall ${role}: ${oneLine(error.message)}${hint}\n`);
 			return 1;
 		}
 		process.stderr.write(`footfall ${role}: internal error: ${(error as Error)?.stack ?? String(error)}\n`);

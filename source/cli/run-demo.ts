@@ -38,6 +38,7 @@ export async function runDemo(args: string[]): Promise<void> {
 	const mall = await loadMall(fixture);
 	const passwords = await loadPasswords(fixture.replace(/\.json$/, '.passwords.json'));
 	const durationS = numberOption('duration', values.duration, Infinity, { min: 0.1 });
+	const headless = isHeadless(values.headless);
 	const demo = new Demo({
 		mall,
 		passwords,
@@ -45,9 +46,9 @@ export async function runDemo(args: string[]): Promise<void> {
 		durationMs: durationS * 1000,
 		seed: numberOption('seed', values.seed, 1, { integer: true }),
 		bind: () => UdpTransport.bind({ host: '127.0.0.1', port: 0 }),
-		events: printLine,
+		// On a terminal the console shows the network's events in its log pane: none reach the shell.
+		events: headless ? printLine : () => {},
 	});
-	const headless = isHeadless(values.headless);
 	const theme = headless ? null : await loadTheme(values.theme);
 	const starting = performance.now();
 	if (!headless) process.stderr.write(`starting ${mall.sensors.size} sensors of ${mall.name} on 127.0.0.1…\n`);

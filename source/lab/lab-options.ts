@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { numberOption } from '../cli/options.js';
+import { UsageError, oneLine } from '../cli/usage-error.js';
 
 export type ScenarioName = 'short' | 'full';
 
@@ -13,7 +15,10 @@ export interface LabOptions {
 }
 
 /** A mistake in the lab's own flags: one line on stderr, exit code 1. */
-export class LabUsageError extends Error {}
+export class LabUsageError extends UsageError {}
+
+/** A string flag's value as parseArgs gives it (the options above are all strings but --help). */
+const text = (value: string | boolean | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
 
 export const LAB_HELP = `footfall lab: the real binary as separate processes in a network namespace, under faults
 
@@ -48,24 +53,15 @@ export function parseLabOptions(args: readonly string[]): LabOptions {
 			strict: true,
 		}));
 	} catch (error) {
-		throw new LabUsageError(`${(error as Error).message} (see npm run lab -- --help)`);
+		throw new LabUsageError(`${oneLine((error as Error).message)} (see npm run lab -- --help)`);
 	}
 	const scenario = values['scenario'] ?? 'full';
 	if (scenario !== 'short' && scenario !== 'full') throw new LabUsageError(`--scenario ${String(scenario)}: expected short or full`);
 	return {
 		scenario,
-		seed: numberFlag('seed', values['seed'], 1, { integer: true, min: 0 }),
-		rate: numberFlag('rate', values['rate'], 40, { integer: false, min: 1 }),
-		durationSeconds: values['duration'] === undefined ? null : numberFlag('duration', values['duration'], 0, { integer: false, min: 10 }),
+		seed: numberOption('seed', text(values['seed']), 1, { integer: true, min: 0 }),
+		rate: numberOption('rate', text(values['rate']), 40, { min: 1 }),
+		durationSeconds: values['duration'] === undefined ? null : numberOption('duration', text(values['duration']), 0, { min: 10 }),
 		help: values['help'] === true,
 	};
-}
-
-function numberFlag(flag: string, value: string | boolean | undefined, fallback: number, { integer, min }: { integer: boolean; min: number }): number {
-	if (value === undefined) return fallback;
-	const number = Number(value);
-	if (typeof value !== 'string' || !Number.isFinite(number) || number < min || (integer && !Number.isInteger(number))) {
-		throw new LabUsageError(`--${flag} ${String(value)}: expected ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
-	}
-	return number;
 }

@@ -5,7 +5,8 @@ import { FixtureError, loadMall, loadPasswords } from '../model/load-mall.js';
 import { judge, seconds } from './checks.js';
 import { DEMO_FIXTURE, DEMO_PASSWORDS, REPOSITORY, deleteStaleScratch } from './cluster.js';
 import { FaultLab } from './fault-lab.js';
-import { LAB_HELP, LabUsageError, parseLabOptions } from './lab-options.js';
+import { LAB_HELP, parseLabOptions } from './lab-options.js';
+import { UsageError } from '../cli/usage-error.js';
 import { LabRecord } from './lab-record.js';
 import { LabNamespace, NamespaceError, deleteStaleNamespaces } from './namespace.js';
 import { preflight } from './preflight.js';
@@ -88,7 +89,7 @@ main(process.argv.slice(2)).then(
 	(code) => process.exit(code),
 	(error: unknown) => {
 		// The errors a user can cause or meet are one line; anything else is still one line, never a stack.
-		const known = error instanceof LabUsageError || error instanceof NamespaceError || error instanceof FixtureError;
+		const known = error instanceof UsageError || error instanceof NamespaceError || error instanceof FixtureError;
 		complain(known ? (error as Error).message : `internal error: ${(error as Error)?.message ?? String(error)}`);
 		process.exit(1);
 	},

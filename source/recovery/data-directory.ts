@@ -97,13 +97,19 @@ export class DataDirectory {
 			// Missing: a first start, or a crash between the renames of a save (the file moved
 			// to .previous, the new one not yet in place). Then the new one is whole in .tmp
 			// (fsynced before any rename), or the one before it is in .previous.
-			const interrupted = (await readKept(disk, `${file}.tmp`)).saved ?? (await readKept(disk, `${file}.previous`)).saved;
-			if (interrupted === null) {
+			const newer = await readKept(disk, `${file}.tmp`);
+			const older = await readKept(disk, `${file}.previous`);
+			saved = newer.saved ?? older.saved;
+			if (saved === null) {
+				// Something was kept here, and none of it can be read: starting anew would be a new identity.
+				if (newer.problem !== 'missing' || older.problem !== 'missing') {
+					const what = [newer.problem !== 'missing' ? `${file}.tmp (${newer.problem})` : null, older.problem !== 'missing' ? `${file}.previous (${older.problem})` : null].filter(Boolean).join(' and ');
+					throw new DataDirectoryError(`${file} is missing and ${what} cannot be read; move them away to start with a new identity`);
+				}
 				const fresh = new DataDirectory(disk, path, name, generateIdentity(random), NOTHING_KEPT);
 				await fresh.save({});
 				return fresh;
 			}
-			saved = interrupted;
 		}
 		try {
 			return new DataDirectory(disk, path, name, importIdentity(saved.keys), {

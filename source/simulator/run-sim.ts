@@ -3,6 +3,8 @@ import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { numberOption } from '../cli/options.js';
+import { UsageError, oneLine } from '../cli/usage-error.js';
 import { MUTATIONS, isMutation, type Mutation } from './mutations.js';
 import { runScenario, type ScenarioResult } from './scenario.js';
 
@@ -45,21 +47,16 @@ function options(argv: string[]) {
 		},
 		strict: true,
 	});
-	const number = (name: string, text: string | undefined, fallback: number): number => {
-		if (text === undefined) return fallback;
-		const value = Number(text);
-		if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} ${text}: expected a whole number`);
-		return value;
-	};
-	if (values.mutation !== undefined && !isMutation(values.mutation)) throw new Error(`--mutation ${values.mutation}: expected one of ${Object.keys(MUTATIONS).join(', ')}`);
+	const number = (name: string, text: string | undefined, fallback: number, min = 0): number => numberOption(name, text, fallback, { integer: true, min });
+	if (values.mutation !== undefined && !isMutation(values.mutation)) throw new UsageError(`--mutation ${values.mutation}: expected one of ${Object.keys(MUTATIONS).join(', ')}`);
 	return {
 		help: values.help === true,
 		worker: values.worker === true,
 		single: values.seed === undefined ? null : number('seed', values.seed, 1),
 		first: number('first', values.first, 1),
-		seeds: number('seeds', values.seeds, 100),
+		seeds: number('seeds', values.seeds, 100, 1),
 		steps: number('steps', values.steps, 30),
-		jobs: Math.max(1, number('jobs', values.jobs, cpus().length)),
+		jobs: number('jobs', values.jobs, cpus().length, 1),
 		mutation: values.mutation as Mutation | undefined,
 		lyingDisks: values['lying-disks'] === true,
 	};
@@ -137,6 +134,8 @@ async function main(argv: string[]): Promise<number> {
 try {
 	process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-	process.stderr.write(`footfall sim: ${(error as Error).message}\n${USAGE}\n`);
+	// A mistake in the flags gets the usage; anything else, its one line.
+	const mistake = error instanceof UsageError || String((error as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS');
+	process.stderr.write(`footfall sim: ${oneLine((error as Error).message)}\n${mistake ? `${USAGE}\n` : ''}`);
 	process.exitCode = 1;
 }
