@@ -45,18 +45,28 @@ export class Referee {
 	readonly #down = new Set<string>();
 	readonly #cut = new Map<string, number>();
 	readonly #incarnations = new Map<string, number>();
-	/** Members whose process restarted since its last login line: its next incarnation must be higher. */
-	readonly #restarted = new Set<string>();
+	/**
+	 * Members killed since their last login line, with the address the dead process logged
+	 * in from: the next login from any other address (the new process) must be higher.
+	 */
+	readonly #restarted = new Map<string, string | undefined>();
+	/** The address each member last logged in from: a process keeps its socket for its life. */
+	readonly #addressOf = new Map<string, string>();
 	/** Which of the tracker's lives (one per start) each member last logged in to: its epoch. */
 	readonly #lifeOf = new Map<string, number>();
+	/** When each member last moved to another of the tracker's lives. */
+	readonly #movedAt = new Map<string, number>();
+	/** When each member (and the tracker) last started serving. */
+	readonly #upAt = new Map<string, number>();
+	readonly #behindReported = new Set<string>();
+	#epochsCheckedAt = -Infinity;
 	#trackerLife = 0;
 
 	/**
-	 * `epochMoveMs`: how long after a tracker restart a member may still sit in an older
-	 * epoch — noticing, then logging in again within its join bound (under loss, a login
-	 * can take all of it).
+	 * `epochFollowMs`: how long a running member may speak an older epoch than the running
+	 * tracker's — noticing the restart, then logging in again, several times over under loss.
 	 */
-	constructor(readonly layout: MallLayout, readonly deadAfterMs: number, readonly epochMoveMs: number) {}
+	constructor(readonly layout: MallLayout, readonly deadAfterMs: number, readonly epochFollowMs: number) {}
 
 	fail(invariant: string, at: number, detail: string): void {
 		this.failures.push({ invariant, at, detail });
@@ -82,7 +92,7 @@ export class Referee {
 
 	/** A member's process was killed: it is down until `up`. */
 	killed(member: string, at: number): void {
-		this.#restarted.add(member);
+		this.#restarted.set(member, this.#addressOf.get(member));
 		this.#down.add(member);
 		this.troubled(member, at);
 	}
@@ -90,22 +100,49 @@ export class Referee {
 	/** A member's process serves again. */
 	up(member: string, at: number): void {
 		this.#down.delete(member);
+		this.#upAt.set(member, at);
 		this.troubled(member, at);
 		if (member === 'tracker') this.#trackerLife++;
 	}
 
 	/**
-	 * Two members in different epochs share no keys until both log in again: after a
-	 * tracker restart each moves when it notices (and bridges one epoch meanwhile), but
-	 * when the tracker fails again before they all moved, some sit in epochs that no bridge
-	 * joins. Until `settleMs` after the tracker's last crash or start, they cannot reach
-	 * each other whatever the network does.
+	 * Two members in different epochs share no keys until both log in again (after a
+	 * tracker restart each moves when it notices, and bridges one epoch meanwhile; when the
+	 * tracker fails again before all moved, some sit in epochs no bridge joins): they cannot
+	 * reach each other whatever the network does, so a "dead" between them, or one within
+	 * deadAfterMs of their split ending, is no false one. That no member stays behind for
+	 * long is its own invariant (`#checkEpochs`).
 	 */
-	#splitByEpochs(a: string, b: string, at: number, settleMs: number): boolean {
+	#splitByEpochs(a: string, b: string, at: number): boolean {
 		const lifeA = this.#lifeOf.get(a);
 		const lifeB = this.#lifeOf.get(b);
-		if (lifeA === undefined || lifeB === undefined || lifeA === lifeB) return false;
-		return (this.#troubledAt.get('tracker') ?? -Infinity) >= at - settleMs;
+		if (lifeA === undefined || lifeB === undefined) return false;
+		const since = at - this.deadAfterMs - 1000;
+		return lifeA !== lifeB || [a, b].some((who) => (this.#movedAt.get(who) ?? -Infinity) >= since);
+	}
+
+	/**
+	 * Every running member follows the tracker into its epoch within `epochFollowMs` of the
+	 * tracker (or the member) starting: noticing the restart and logging in again may take
+	 * several tries under loss, but not for ever.
+	 */
+	#checkEpochs(at: number): void {
+		if (at < this.#epochsCheckedAt + 1000) return;
+		this.#epochsCheckedAt = at;
+		if (this.#down.has('tracker')) return;
+		for (const [member, life] of this.#lifeOf) {
+			if (life === this.#trackerLife || this.#down.has(member) || this.#behindReported.has(member)) continue;
+			const since = Math.max(this.#upAt.get('tracker') ?? 0, this.#upAt.get(member) ?? 0);
+			if (at - since <= this.epochFollowMs) continue;
+			this.#behindReported.add(member);
+			this.fail('every member follows the tracker into its epoch', at, `${member} still speaks an epoch of an earlier tracker ${Math.round((at - since) / 1000)} s after the tracker started`);
+		}
+	}
+
+	#moveTo(member: string, life: number, at: number): void {
+		if (this.#lifeOf.get(member) !== life) this.#movedAt.set(member, at);
+		this.#lifeOf.set(member, life);
+		this.#behindReported.delete(member);
 	}
 
 	/** A gate answered. */
@@ -178,25 +215,28 @@ export class Referee {
 	/** Every event of every node goes through here. */
 	observe(line: TraceLine): void {
 		const { event, at, node } = line;
+		this.#checkEpochs(at);
 		if (event.type === 'liveness' && event['health'] === 'dead') {
 			const member = String(event['member']);
 			const since = at - this.deadAfterMs - 1000;
-			const excused = this.#down.has(member) || [member, node].some((who) => this.#cut.has(who) || (this.#troubledAt.get(who) ?? -Infinity) >= since) || this.#splitByEpochs(member, node, at, this.deadAfterMs + this.epochMoveMs);
+			const excused = this.#down.has(member) || [member, node].some((who) => this.#cut.has(who) || (this.#troubledAt.get(who) ?? -Infinity) >= since) || this.#splitByEpochs(member, node, at);
 			if (!excused) this.fail('no live, reachable member is declared dead', at, `${node} declared ${member} dead, though both ran and could reach each other for the last ${Math.round(this.deadAfterMs / 1000)} s`);
 		}
 		if (event.type === 'member-joined') {
 			const id = String(event['id']);
 			const incarnation = Number(event['incarnation']);
 			const before = this.#incarnations.get(id) ?? 0;
-			const restarted = this.#restarted.delete(id);
+			const address = String(event['address']);
+			// A login the dead process sent just before it died can still arrive: it is no restart.
+			const restarted = this.#restarted.has(id) && this.#restarted.get(id) !== address;
+			if (restarted) this.#restarted.delete(id);
+			this.#addressOf.set(id, address);
 			if (incarnation < before || (restarted && incarnation <= before)) this.fail('incarnations only rise', at, `${id} logged in as incarnation ${incarnation} after ${before}${restarted ? ' (a restarted process)' : ''}`);
 			this.#incarnations.set(id, Math.max(before, incarnation));
 			// A process's first login puts it in the epoch; one that logs in again moves once it has caught up ('rejoined').
-			if (event['continuing'] !== true) this.#lifeOf.set(id, this.#trackerLife);
+			if (event['continuing'] !== true) this.#moveTo(id, this.#trackerLife, at);
 		}
-		if (event.type === 'rejoined') this.#lifeOf.set(node, this.#trackerLife);
-		if (event.type === 'member-joined') {
-		}
+		if (event.type === 'rejoined') this.#moveTo(node, this.#trackerLife, at);
 		if (event.type === 'violation') this.fail('never over capacity', at, String(event['message']));
 	}
 }

@@ -1,6 +1,9 @@
 import { AreaLedger } from '../counting/area-ledger.js';
 import { SensorCounter } from '../counting/sensor-counter.js';
+import type { Address } from '../network/address.js';
+import { parseFrame } from '../protocol/frame.js';
 import { PeerJournal } from '../recovery/peer-journal.js';
+import { MemberCore, isRejoinHint } from '../roles/member/member-core.js';
 
 /**
  * Bugs the simulator must find, put in on purpose (mutation testing): if it did not fail
@@ -17,6 +20,15 @@ export const MUTATIONS = {
 			function (this: PeerJournal, rows: Parameters<PeerJournal['write']>[0]) {
 				void original.call(this, rows).catch(() => {});
 				return Promise.resolve();
+			},
+		),
+	/** Members deaf to "log in again": after a tracker restart they never follow it into its epoch. */
+	'deaf-to-hints': () =>
+		patch(MemberCore.prototype, 'receive', (original) =>
+			function (this: MemberCore, bytes: Buffer, from: Address, now: number) {
+				const frame = parseFrame(bytes);
+				if (frame.ok && frame.value.kind === 'clear' && isRejoinHint(frame.value.body)) return;
+				original.call(this, bytes, from, now);
 			},
 		),
 } as const;

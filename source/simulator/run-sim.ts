@@ -15,7 +15,7 @@ import { runScenario, type ScenarioResult } from './scenario.js';
  *   --seed S      run one seed and print its trace
  *   --steps K     seconds of faults per seed (default 30)
  *   --jobs J      worker processes (default: one per core)
- *   --mutation M  put a known bug in (endless-permits, ignore-lease-cap, answer-before-durable)
+ *   --mutation M  put a known bug in (endless-permits, ignore-lease-cap, answer-before-durable, deaf-to-hints)
  *   --lying-disks let fsyncs lie (durability then rests on the replicas)
  *
  * Prints one line per failing seed, with how to replay it, and a summary line.

@@ -40,6 +40,13 @@ export interface ScenarioResult {
 /** Moves tried per second of traffic. */
 const RATE = 25;
 const MOVE_EVERY_MS = 1000 / RATE;
+/**
+ * A member follows a restarted tracker into its epoch within this: a few directory pulls
+ * to notice (each may be lost), a probe, and logins of up to joinTimeoutMs each, retried —
+ * at 30 % loss each way, a login round trip fails half the time.
+ */
+const EPOCH_FOLLOW_MS = 60_000;
+
 /** At most this many sensors down at once: a mall loses a box or two, not all of them. */
 const MAX_DOWN = 2;
 /** After the faults: how long the network may take to agree on every count. */
@@ -102,7 +109,7 @@ class Run {
 		});
 		const sim = this.#sim;
 		if (options.links) sim.network.faults = options.links;
-		this.#referee = new Referee(mall, sim.timings.liveness.deadAfterMs, sim.timings.joinTimeoutMs);
+		this.#referee = new Referee(mall, sim.timings.liveness.deadAfterMs, EPOCH_FOLLOW_MS);
 		this.#crowd = new Crowd(mall, () => this.#crowdRandom.fraction());
 		const undo = options.mutation ? applyMutation(options.mutation) : () => {};
 		try {

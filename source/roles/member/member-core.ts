@@ -735,7 +735,7 @@ export class MemberCore {
 }
 
 /** The tracker's clear "log in again". */
-function isRejoinHint(body: Buffer): boolean {
+export function isRejoinHint(body: Buffer): boolean {
 	const message = decodeBody(clearMessage, body);
 	return message.ok && message.value.type === 'rejoin';
 }
