@@ -288,6 +288,25 @@ test('forged "log in again" hints change no incarnation and make nobody log in a
 	t.is(events(sim, 'rejoining', 'north').length, 0);
 });
 
+test('an incarnation claimed past what a frame can carry crashes nobody: too big is dropped, and the last one refuses in words', async (t) => {
+	const sim = await simulate(t);
+	const south = await sim.peer('south');
+	const mallory = new Attacker(sim);
+	const password = TINY_PASSWORDS.get('north')!;
+	// Frames carry the incarnation in 4 bytes.
+	const beyond = await sim.settle(mallory.login('north', password, 'sensor', mallory.identity, null, { lastIncarnation: 2 ** 32 }), 15_000);
+	t.is(beyond.kind, 'failed', 'a claim no frame can carry is not answered');
+	const last = await sim.settle(mallory.login('north', password, 'sensor', mallory.identity, null, { lastIncarnation: 2 ** 32 - 2 }), 15_000);
+	t.like(last, { kind: 'welcome' });
+	// The real device logs in next: there is no incarnation left to give it, and it is told so.
+	await t.throwsAsync(sim.peer('north', { limitMs: 15_000 }), { message: /no incarnation left/ });
+	// The tracker still answers, and the network still counts.
+	const logins = sim.tracker.logins;
+	await sim.peer('staff');
+	t.is(sim.tracker.logins, logins + 1);
+	t.like(await sim.settle(south.move('enter', 'visitor'), 2000), { admitted: true });
+});
+
 test('an unknown user costs the tracker the same check as a known one, and hears the same words', async (t) => {
 	const sim = await simulate(t);
 	const mallory = new Attacker(sim);

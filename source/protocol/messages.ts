@@ -7,6 +7,9 @@ import { z } from 'zod';
 
 const id = z.string().min(1).max(64);
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** Incarnations travel in every member frame's header in 4 bytes (protocol/frame.ts): none may be larger. */
+export const MAX_INCARNATION = 0xffff_ffff;
+const incarnationNumber = z.number().int().nonnegative().max(MAX_INCARNATION);
 /** An explicit subscription longer than this would not fit a member record in one datagram. */
 export const MAX_SUBSCRIBED_AREAS = 40;
 const key = z.string().regex(/^[A-Za-z0-9+/]{43}=$/); // 32 bytes, base64
@@ -46,7 +49,7 @@ export const memberRecord = z.strictObject({
 	port: z.number().int().min(1).max(65535),
 	signKey: key,
 	agreeKey: key,
-	incarnation: z.number().int().positive(),
+	incarnation: incarnationNumber.positive(),
 	epoch: z.number().int().nonnegative(),
 	sig: signature,
 });
@@ -102,7 +105,7 @@ export const login = z.strictObject({
 	/** Observers: the areas to follow (null: all). */
 	areas: z.array(id).max(MAX_SUBSCRIBED_AREAS).nullable(),
 	/** The incarnation this member's own log says it last had (0: none). */
-	lastIncarnation: count,
+	lastIncarnation: incarnationNumber,
 	/** True when this very process had `lastIncarnation` and is still running (a re-login, not a restart). */
 	continuing: z.boolean(),
 	/**
@@ -224,7 +227,7 @@ export const pingRequest = z.strictObject({ type: z.literal('ping-req'), target:
 /** From observers, which send no rows, so the sensors they follow know they are there. */
 export const heartbeat = z.strictObject({ type: z.literal('heartbeat') });
 /** Tracker → member: another process logged in as this member; this one must stop. */
-export const superseded = z.strictObject({ type: z.literal('superseded'), incarnation: count });
+export const superseded = z.strictObject({ type: z.literal('superseded'), incarnation: incarnationNumber });
 /**
  * Tracker → member, over the old epoch's link: the network moves to a new epoch and key,
  * without `left` (revoked): it can no longer read or send anything, and everyone else

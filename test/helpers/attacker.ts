@@ -6,7 +6,7 @@ import { parseFrame } from '../../source/protocol/frame.js';
 import { rowToWire } from '../../source/protocol/wire-row.js';
 import type { MemberMessage } from '../../source/protocol/messages.js';
 import { seededRandom } from '../../source/runtime/random.js';
-import { LoginSession, type SessionResult } from '../../source/roles/member/login-session.js';
+import { LoginSession, type LoginRequest, type SessionResult } from '../../source/roles/member/login-session.js';
 import type { SensorPeer } from '../../source/roles/sensor/sensor-peer.js';
 import { generateIdentity, type Identity } from '../../source/security/keys.js';
 import { signRow } from '../../source/security/row-signature.js';
@@ -27,14 +27,14 @@ export class Attacker {
 	constructor(readonly sim: SimCluster, readonly host = 'mallory') {}
 
 	/** One login attempt through the real handshake from a fresh socket on her host; resolves with its result. */
-	login(user: string, password: string, role: 'sensor' | 'observer' = 'sensor', identity: Identity = this.identity, trackerKey: string | null = null): Promise<SessionResult> {
+	login(user: string, password: string, role: 'sensor' | 'observer' = 'sensor', identity: Identity = this.identity, trackerKey: string | null = null, claims: Partial<LoginRequest> = {}): Promise<SessionResult> {
 		const transport: SimTransport = this.sim.network.bind(this.host, 50_000 + next++);
 		return new Promise((resolve) => {
 			const session = new LoginSession(
 				{
 					tracker: TRACKER_ADDRESS,
 					identity,
-					request: { user, password, role, sensor: null, signKey: identity.signPublic.toString('base64'), agreeKey: identity.agreePublic.toString('base64'), areas: null, lastIncarnation: 0, continuing: false, run: Buffer.alloc(16, next).toString('base64') },
+					request: { user, password, role, sensor: null, signKey: identity.signPublic.toString('base64'), agreeKey: identity.agreePublic.toString('base64'), areas: null, lastIncarnation: 0, continuing: false, run: Buffer.alloc(16, next).toString('base64'), ...claims },
 					trustedTrackerKey: trackerKey,
 					retryMs: DEFAULT_TIMINGS.handshakeRetryMs,
 					timeoutMs: DEFAULT_TIMINGS.joinTimeoutMs,

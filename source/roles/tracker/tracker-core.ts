@@ -8,7 +8,7 @@ import { MemberLink } from '../../network/member-link.js';
 import type { SavedGranters } from '../../counting/granter-registry.js';
 import { decodeBody, encodeBody } from '../../protocol/codec.js';
 import { encodeClear, parseFrame } from '../../protocol/frame.js';
-import { clearMessage, MAX_SUBSCRIBED_AREAS, type MemberMessage, type MemberRecord } from '../../protocol/messages.js';
+import { clearMessage, MAX_INCARNATION, MAX_SUBSCRIBED_AREAS, type MemberMessage, type MemberRecord } from '../../protocol/messages.js';
 import type { Kept } from '../../recovery/data-directory.js';
 import { Outbox } from '../../runtime/outbox.js';
 import type { Random } from '../../runtime/random.js';
@@ -219,6 +219,11 @@ export class TrackerCore {
 		// The same run logging in again before it heard our welcome (lost, or late): the same incarnation.
 		const again = !continuing && previous !== undefined && this.#runs.get(login.user) === login.run && previous.signKey === login.signKey;
 		const incarnation = continuing ? login.lastIncarnation : again ? previous.incarnation : Math.max(known, login.lastIncarnation) + 1;
+		if (incarnation > MAX_INCARNATION) {
+			// Four billion restarts are no honest account's: someone with its password claimed the last one.
+			this.#refuse(attempt, `account "${login.user}" has no incarnation left (the last one given was ${known}); the operator must revoke it and make a new account`);
+			return;
+		}
 		const record = signCertificate(
 			{
 				id: login.user,
