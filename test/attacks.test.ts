@@ -1,16 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { areaId, sensorId } from '../source/model/ids.js';
 import { EMPTY_ROW, type Row } from '../source/counting/row.js';
 import type { SensorPeer, MoveAnswer } from '../source/roles/sensor/sensor-peer.js';
 import { rowToWire } from '../source/protocol/wire-row.js';
+import type { MemberMessage } from '../source/protocol/messages.js';
 import { signRow } from '../source/security/row-signature.js';
 import { signAssignment } from '../source/security/assignment-signature.js';
-import { encodeClear, parseFrame } from '../source/protocol/frame.js';
+import { encodeClear, encodeMember, parseFrame } from '../source/protocol/frame.js';
 import { encodeBody } from '../source/protocol/codec.js';
 import { openHandshake } from '../source/protocol/handshake.js';
 import { agree, ephemeralAgreement } from '../source/security/keys.js';
 import { handshakeCookie, loginKey } from '../source/security/handshake-keys.js';
 import { TRACKER_ADDRESS, type SimCluster } from '../source/simulator/sim-cluster.js';
+import { DEFAULT_LIVENESS } from '../source/network/liveness.js';
 import { Attacker, sendForgedRow } from './helpers/attacker.js';
 import { events, simulate } from './helpers/simulation.js';
 import { TINY_PASSWORDS } from './helpers/tiny-mall.js';
@@ -305,6 +308,36 @@ test('an incarnation claimed past what a frame can carry crashes nobody: too big
 	await sim.peer('staff');
 	t.is(sim.tracker.logins, logins + 1);
 	t.like(await sim.settle(south.move('enter', 'visitor'), 2000), { admitted: true });
+});
+
+test('nobody can vouch for a crashed sensor: a helper passes sealed probes on, and cannot forge the answer', async (t) => {
+	const sim = await simulate(t);
+	const north = await sim.peer('north');
+	const south = await sim.peer('south');
+	await sim.peer('staff');
+	await sim.runFor(2000);
+	await sim.crash('staff');
+	const crashedAt = sim.now;
+	const mallory = new Attacker(sim);
+	// Mallory holds south's account, and north asks south to probe staff for it. She answers
+	// each ask at once, every way she can: a frame that says it is staff's ack (her own key
+	// seals it: she has no other), the same passed on as a relayed ack, acks of her own, and
+	// the lie that kept staff alive for ever before probes were sealed end to end: "ack for staff".
+	let asked = 0;
+	sim.network.tap((from, to) => {
+		if (from.host !== 'north' || to.host !== 'south') return;
+		asked++;
+		const forged = encodeMember(randomBytes(32), { epoch: sim.tracker.epoch, incarnation: 1, seq: asked, sender: 'staff' }, encodeBody({ type: 'ack' }));
+		mallory.spoof({ host: 'staff', port: 1 }, north.address, forged);
+		south.node.send('north', { type: 'ack-relay', to: 'north', ack: forged.toString('base64') });
+		south.node.send('north', { type: 'ack' });
+		south.node.send('north', { type: 'ack', for: 'staff' } as unknown as MemberMessage);
+	});
+	const dead = (): boolean => events(sim, 'liveness', 'north').some((event) => event['member'] === 'staff' && event['health'] === 'dead');
+	await sim.until(dead, 15_000, 'north declaring staff dead');
+	t.true(asked > 0, 'north did ask south');
+	t.true(sim.now - crashedAt <= DEFAULT_LIVENESS.deadAfterMs + 1000, `declared dead ${sim.now - crashedAt} ms after the crash`);
+	t.is(north.node.liveness.health('staff'), 'dead');
 });
 
 test('an unknown user costs the tracker the same check as a known one, and hears the same words', async (t) => {

@@ -96,3 +96,18 @@ const lossyHour = test.macro(async (t, loss: number) => {
 
 test('20 % loss for a simulated hour: no live member declared dead, no re-login', lossyHour, 0.2);
 test('30 % loss for a simulated hour: no live member declared dead, no re-login', lossyHour, 0.3);
+
+test('a member only our own path to is cut from is not declared dead: its sealed ack comes back through a helper', async (t) => {
+	const sim = await simulate(t);
+	const north = await sim.peer('north');
+	const staff = await sim.peer('staff');
+	await sim.peer('south');
+	await sim.runFor(2000);
+	sim.network.block('north', 'staff', true);
+	sim.network.block('staff', 'north', true);
+	await sim.runFor(DEFAULT_LIVENESS.deadAfterMs * 5);
+	const dead = events(sim, 'liveness').filter((event) => event['health'] === 'dead');
+	t.deepEqual(dead, [], 'nobody declared dead');
+	t.not(north.node.liveness.health('staff'), 'dead');
+	t.not(staff.node.liveness.health('north'), 'dead');
+});

@@ -97,9 +97,19 @@ export class MemberLink {
 
 	/** Seals and sends one message; false if the peer is unknown or the message too big. */
 	send(to: string, message: MemberMessage): boolean {
+		const bytes = this.seal(to, message);
+		return bytes !== null && this.forward(to, bytes);
+	}
+
+	/**
+	 * Seals one message for `to` without sending it: what an indirect probe hands a helper
+	 * to pass on, which the helper can neither read nor forge. Null if the peer is unknown
+	 * or the message too big.
+	 */
+	seal(to: string, message: MemberMessage): Buffer | null {
 		const peer = this.#peers.get(to);
 		const keys = peer && this.#keys(to, peer);
-		if (!peer || !keys) return false;
+		if (!peer || !keys) return null;
 		const bytes = encodeMember(
 			keys.send,
 			{ epoch: this.options.epoch, incarnation: this.options.incarnation, seq: this.#seq++, sender: this.self },
@@ -107,8 +117,15 @@ export class MemberLink {
 		);
 		if (bytes.length > MAX_DATAGRAM) {
 			this.traffic.countDrop('oversize'); // a bug, not weather: counted so it shows
-			return false;
+			return null;
 		}
+		return bytes;
+	}
+
+	/** Sends bytes already sealed (by us, or by another member for `to`) to `to`'s address; false if it is unknown. */
+	forward(to: string, bytes: Buffer): boolean {
+		const peer = this.#peers.get(to);
+		if (!peer) return false;
 		this.options.transport.send(peer.address, bytes);
 		this.sentTo.set(to, (this.sentTo.get(to) ?? 0) + 1);
 		return true;

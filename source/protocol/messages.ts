@@ -218,12 +218,22 @@ export const relayedRows = z.strictObject({
 	/** This message is part `[index, of]` of one answer: the asker knows when it has all of it. */
 	part: z.tuple([count, count]),
 });
-/** Failure detection (network/liveness.ts): are you there? */
-export const ping = z.strictObject({ type: z.literal('ping') });
-/** I am (or, with `for`, that member answered my ping on your behalf). */
-export const ack = z.strictObject({ type: z.literal('ack'), for: id.optional() });
-/** Please ping `target` for me: I cannot hear it, perhaps only I cannot. */
-export const pingRequest = z.strictObject({ type: z.literal('ping-req'), target: id });
+/**
+ * A member frame sealed by one member for another, carried by a third (base64): the
+ * carrier can pass it on, but neither read it nor forge it. Smaller than a datagram.
+ */
+const sealedFrame = z.string().max(1024);
+/** Failure detection (network/liveness.ts): are you there? `via`: the helper this ping came through, to answer through. */
+export const ping = z.strictObject({ type: z.literal('ping'), via: id.optional() });
+/** I am. */
+export const ack = z.strictObject({ type: z.literal('ack') });
+/**
+ * Please pass `ping` (my ping, sealed for `target`) on: I cannot hear it, perhaps only I
+ * cannot. Its ack comes back sealed for me, so no helper can vouch for a dead member.
+ */
+export const pingRequest = z.strictObject({ type: z.literal('ping-req'), target: id, ping: sealedFrame });
+/** The target of a ping that came through us answers: its `ack`, sealed for `to`, for us to pass on. */
+export const ackRelay = z.strictObject({ type: z.literal('ack-relay'), to: id, ack: sealedFrame });
 /** From observers, which send no rows, so the sensors they follow know they are there. */
 export const heartbeat = z.strictObject({ type: z.literal('heartbeat') });
 /** Tracker → member: another process logged in as this member; this one must stop. */
@@ -257,6 +267,7 @@ export const memberMessage = z.discriminatedUnion('type', [
 	ping,
 	ack,
 	pingRequest,
+	ackRelay,
 	heartbeat,
 	rekey,
 ]);

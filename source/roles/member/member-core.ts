@@ -81,6 +81,8 @@ type Phase =
 
 /** Unknown senders asked about (each to two members) per second at most. */
 const RECORD_QUERIES_PER_SECOND = 4;
+/** At most this many members wait on one indirect probe of ours: a few are asked at a time (memberlist: 3). */
+const MAX_PROBE_ASKERS = 8;
 /** Retries towards the tracker back off up to this interval. */
 const MAX_RETRY_MS = 2000;
 /** Layout chunks asked for at once. */
@@ -127,6 +129,7 @@ export class MemberCore {
 	#nextLivenessAt = Infinity;
 	/** Indirect probes under way: target → the members that asked us to ping it. */
 	readonly #probing = new Map<string, Set<string>>();
+
 	/** Messages for the role that arrive before it serves: handed over when it does. */
 	readonly #early: [MemberRecord, MemberMessage][] = [];
 	/** One set of counters for the node's life, across epochs. */
@@ -549,7 +552,7 @@ export class MemberCore {
 			this.#bridge!.until = Math.max(this.#bridge!.until, now + this.config.timings.epochBridgeMs);
 		} else this.#speaksOld.delete(sender);
 		this.#heard(sender, now);
-		if (!this.#onProbe(sender, message, now) && !this.#onRecordGossip(record, message, now)) this.#deliver(record, message, now);
+		if (!this.#onProbe(sender, message) && !this.#onRecordGossip(record, message, now)) this.#deliver(record, message, now);
 	}
 
 	/**
@@ -684,9 +687,12 @@ export class MemberCore {
 				case 'ping':
 					this.send(action.to, { type: 'ping' });
 					break;
-				case 'ping-req':
-					this.send(action.via, { type: 'ping-req', target: action.target });
+				case 'ping-req': {
+					// Our ping, sealed for the target alone: the helper passes it on and brings back its sealed ack.
+					const ping = this.#seal(action.target, { type: 'ping', via: action.via });
+					if (ping) this.send(action.via, { type: 'ping-req', target: action.target, ping: ping.toString('base64') });
 					break;
+				}
 				case 'changed':
 					this.#reportHealth(action.member, action.health, action.silentMs);
 					break;
@@ -698,34 +704,68 @@ export class MemberCore {
 		this.out.event({ type: 'liveness', member, health, silentMs: Math.round(silentMs) });
 	}
 
-	/** Probes are answered here, for every role alike; true if `message` was one. */
-	#onProbe(sender: string, message: MemberMessage, now: number): boolean {
+	/**
+	 * Probes are answered here, for every role alike; true if `message` was one. An
+	 * indirect probe (SWIM's ping-req) carries the asker's ping sealed for the target, and
+	 * the target's ack comes back sealed for the asker: the helper only passes frames on,
+	 * so no member can vouch for one that is dead and keep its permits from being reclaimed.
+	 */
+	#onProbe(sender: string, message: MemberMessage): boolean {
 		switch (message.type) {
-			case 'ping':
-				this.send(sender, { type: 'ack' });
-				return true;
-			case 'ping-req': {
-				const askers = this.#probing.get(message.target) ?? new Set<string>();
-				askers.add(sender);
-				this.#probing.set(message.target, askers);
-				this.send(message.target, { type: 'ping' });
-				return true;
-			}
-			case 'ack': {
-				if (message.for !== undefined) {
-					// Someone reached the member we could not: it is alive, only our path to it is not.
-					this.#heard(message.for, now);
+			case 'ping': {
+				if (message.via === undefined) {
+					this.send(sender, { type: 'ack' });
 					return true;
 				}
-				for (const asker of this.#probing.get(sender) ?? []) this.send(asker, { type: 'ack', for: sender });
-				this.#probing.delete(sender);
+				const ack = this.#seal(sender, { type: 'ack' });
+				if (ack) this.send(message.via, { type: 'ack-relay', to: sender, ack: ack.toString('base64') });
 				return true;
 			}
+			case 'ping-req': {
+				const ping = Buffer.from(message.ping, 'base64');
+				const askers = this.#probing.get(message.target) ?? new Set<string>();
+				// Only the asker's own frames, to members we know, for a few askers each: nobody
+				// reaches anyone through us, nor grows our memory.
+				if (!isFrameFrom(ping, sender) || !this.#directory.get(message.target) || askers.size >= MAX_PROBE_ASKERS) {
+					this.traffic.countDrop('unexpected');
+					return true;
+				}
+				askers.add(sender);
+				this.#probing.set(message.target, askers);
+				this.#forward(message.target, ping);
+				return true;
+			}
+			case 'ack-relay': {
+				const ack = Buffer.from(message.ack, 'base64');
+				const askers = this.#probing.get(sender);
+				if (!askers?.delete(message.to) || !isFrameFrom(ack, sender)) {
+					this.traffic.countDrop('unexpected');
+					return true;
+				}
+				if (askers.size === 0) this.#probing.delete(sender);
+				this.#forward(message.to, ack);
+				return true;
+			}
+			case 'ack':
 			case 'heartbeat':
+				// Heard already: anything authentic from a member says it lives.
 				return true;
 			default:
 				return false;
 		}
+	}
+
+	/** Seals a message for `to` in the epoch we speak with it (as `send` would), without sending it. */
+	#seal(to: string, message: MemberMessage): Buffer | null {
+		const bridge = this.#bridge;
+		if (bridge && this.#speaksOld.has(to) && bridge.link.hasPeer(to)) return bridge.link.seal(to, message);
+		if (this.#link?.hasPeer(to)) return this.#link.seal(to, message);
+		return bridge?.link.seal(to, message) ?? null;
+	}
+
+	/** Passes on a frame another member sealed for `to`. */
+	#forward(to: string, bytes: Buffer): void {
+		if (!this.#link?.forward(to, bytes)) this.#bridge?.link.forward(to, bytes);
 	}
 
 	#heard(member: string, now: number): void {
@@ -735,6 +775,12 @@ export class MemberCore {
 }
 
 /** The tracker's clear "log in again". */
+/** Whether `bytes` is a member frame that says it is from `sender` (its seal is for its recipient to check). */
+function isFrameFrom(bytes: Buffer, sender: string): boolean {
+	const frame = parseFrame(bytes);
+	return frame.ok && frame.value.kind === 'member' && frame.value.sender === sender;
+}
+
 export function isRejoinHint(body: Buffer): boolean {
 	const message = decodeBody(clearMessage, body);
 	return message.ok && message.value.type === 'rejoin';
