@@ -382,6 +382,22 @@ test('a revoked account is out for good: a new epoch without it, it stops, and i
 	await t.throwsAsync(sim.peer('shop-front', { limitMs: 15_000 }), { message: /account "shop-front" was revoked by the operator/ });
 });
 
+test('a revocation the tracker cannot make durable says so and can be given again', async (t) => {
+	const sim = await simulate(t);
+	const north = await sim.peer('north');
+	const disk = sim.host('tracker').disk;
+	const epoch = sim.tracker.epoch;
+	disk.faults = { ...disk.faults, capacityBytes: 0 };
+	t.like(sim.tracker.revoke('north'), { ok: true });
+	await sim.until(() => events(sim, 'error', 'tracker').some((event) => /revocation of "north" could not be made durable/.test(String(event['message']))), 2000, 'the failure said');
+	t.is(sim.tracker.epoch, epoch, 'no new epoch for a revocation that did not hold');
+	// The operator frees space and says it again: this time it holds.
+	disk.faults = { ...disk.faults, capacityBytes: Infinity };
+	t.like(sim.tracker.revoke('north'), { ok: true });
+	await sim.settle(north.stopped, 10_000, 'the revoked sensor stops');
+	t.not(sim.tracker.epoch, epoch);
+});
+
 test('a granter that withholds leases while it answers pings is moved away from like a dead one', async (t) => {
 	const { sim, doors: [holder, granter], truth } = await store(t, 40);
 	// The back door grants the front door's lease; it stops raising it, and does all else as before.

@@ -364,11 +364,14 @@ export class TrackerCore {
 	revoke(user: string): { readonly ok: boolean; readonly message: string } {
 		if (!this.config.mall.accounts.has(user)) return { ok: false, message: `no account "${user}" in the fixture` };
 		if (this.revoked.has(user)) return { ok: false, message: `"${user}" is revoked already` };
-		this.revoked.add(user);
+		// Refused from now on (failing closed), though the revocation holds only once durable.
 		// Its device key stays known: a revoked device that logs in is recognised, and told so, and stops.
+		this.revoked.add(user);
 		const ticket = this.#await((ok, when) => {
 			if (!ok) {
-				this.#event({ type: 'error', message: `the revocation of "${user}" could not be made durable` });
+				// Not durable, so not done: a restart would forget it. Let the operator say it again.
+				this.revoked.delete(user);
+				this.#event({ type: 'error', message: `the revocation of "${user}" could not be made durable (the tracker's data directory could not be written); nothing changed: revoke it again once it can` });
 				return;
 			}
 			this.#rekeyWithout(user, when);
