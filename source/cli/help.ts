@@ -69,5 +69,5 @@ Headless, it prints {"type":"occupancy","areas":{…}} whenever a figure changes
   --help             this text
 
 Every sensor gets its own UDP socket on 127.0.0.1. The last line is the summary:
-{"type":"summary","areas":{…},"violations":N,"converged":true|false,"datagrams":{"sent":…,"flood":…,"saved":…}}`,
+{"type":"summary","areas":{…},"violations":N,"converged":true|false,"datagrams":{…},"moves":{…},"falseRefusals":{…},"decisionMs":{…}}`,
 } as const;

@@ -47,6 +47,12 @@ export class Crowd {
 	readonly #people = new Map<number, Individual>();
 	#nextId = 1;
 	violations = 0;
+	/**
+	 * Refusals while the truth had room for the move (`hadRoom`), by the gate's reason: the
+	 * network's limits showing, not the mall's. A refusal for `full` counted here came on a
+	 * stale view; one for `no-permit`, while the permits were elsewhere.
+	 */
+	readonly falseRefusals: Record<string, number> = {};
 	/** Stores that attract more shoppers, so that some fill up. */
 	readonly #popularity = new Map<AreaId, number>();
 	/** The layout's sensors, listed once: every planned move searches them. */
@@ -60,6 +66,17 @@ export class Crowd {
 		}
 	}
 
+	/**
+	 * Whether the truth had room for the move now: every area it enters below capacity (staff
+	 * need none). An exit always has: its person is inside, and a person who walks out is out.
+	 */
+	hadRoom(move: Pick<PlannedMove, 'sensor' | 'direction' | 'kind'>): boolean {
+		if (move.kind === 'staff') return true;
+		const sensor = this.layout.sensors.get(move.sensor)!;
+		const way = move.direction === 'enter' ? sensor.inward : sensor.outward;
+		return way.enters.every((area) => this.truth.get(area)!.visitors < this.layout.areas.get(area)!.capacity);
+	}
+
 	get population(): number {
 		return this.#people.size;
 	}
@@ -71,13 +88,16 @@ export class Crowd {
 		return idle === null ? this.#arrival() : this.#moveOf(idle[0], idle[1]);
 	}
 
-	/** Records the decision on a planned move; returns true if it broke a capacity. */
-	/** Applies the gate's answer to the truth; returns the area the move took over capacity, if it did. */
-	settle(move: PlannedMove, admitted: boolean, refusedArea: AreaId | null): AreaId | null {
+	/**
+	 * Applies the gate's answer to the truth; returns the area the move took over capacity,
+	 * if it did. `reason`: why a gate refused (null: no gate was asked, the move did not happen).
+	 */
+	settle(move: PlannedMove, admitted: boolean, refusedArea: AreaId | null, reason: string | null = null): AreaId | null {
 		const person = move.person === null ? null : this.#people.get(move.person);
 		if (person) person.moving = false;
 		if (!admitted) {
 			if (refusedArea !== null) this.truth.get(refusedArea)!.refused++;
+			if (reason !== null && this.hadRoom(move)) this.falseRefusals[reason] = (this.falseRefusals[reason] ?? 0) + 1;
 			return null;
 		}
 		const sensor = this.layout.sensors.get(move.sensor)!;

@@ -1,5 +1,6 @@
 import type { Crowd } from './crowd.js';
 import type { DemoCluster } from './demo-cluster.js';
+import type { LatencySummary } from './latency.js';
 
 /** The summary a demo ends with: its last JSON line. */
 export interface DemoSummary {
@@ -9,6 +10,13 @@ export interface DemoSummary {
 	readonly converged: boolean;
 	readonly datagrams: { sent: number; flood: number; saved: number; savedPercent: number; dropped: Record<string, number> };
 	readonly moves: { tried: number; admitted: number; refused: number; refusedBy: Record<string, number>; perSecond: number };
+	/**
+	 * Refusals while the truth had room (every area the move enters below capacity, or an
+	 * exit, whose person is inside): how many, their share of the moves tried, by reason.
+	 */
+	readonly falseRefusals: { total: number; percent: number; by: Record<string, number> };
+	/** From a move handed to its door to the door's answer, in ms. */
+	readonly decisionMs: LatencySummary;
 	readonly peers: number;
 	readonly drainMs: number;
 }
@@ -19,6 +27,7 @@ export interface MoveCounts {
 	readonly admitted: number;
 	readonly refused: number;
 	readonly refusedBy: Readonly<Record<string, number>>;
+	readonly latency: LatencySummary;
 }
 
 /** True once the observer and every running sensor agree exactly with the truth. */
@@ -73,7 +82,16 @@ export function summarize(cluster: DemoCluster, crowd: Crowd, moves: MoveCounts,
 		converged: isConverged,
 		datagrams: datagrams(cluster),
 		moves: { tried: moves.tried, admitted: moves.admitted, refused: moves.refused, refusedBy: { ...moves.refusedBy }, perSecond: Math.round((moves.tried * 1000) / Math.max(1, trafficMs)) },
+		falseRefusals: falseRefusals(crowd, moves.tried),
+		decisionMs: moves.latency,
 		peers: cluster.peers.size,
 		drainMs: Math.round(drainMs),
 	};
+}
+
+/** The crowd's false refusals, with their share of the moves tried (in percent, to 0.01). */
+export function falseRefusals(crowd: Crowd, tried: number): DemoSummary['falseRefusals'] {
+	const by = { ...crowd.falseRefusals };
+	const total = Object.values(by).reduce((sum, count) => sum + count, 0);
+	return { total, percent: tried === 0 ? 0 : Math.round((10_000 * total) / tried) / 100, by };
 }

@@ -10,6 +10,7 @@ import type { Tracker } from '../roles/tracker/tracker.js';
 import { seededRandom } from '../runtime/random.js';
 import { Crowd, type PlannedMove } from './crowd.js';
 import { DemoCluster } from './demo-cluster.js';
+import { LatencyRecorder } from './latency.js';
 import { converged, datagrams, summarize, type DemoSummary } from './demo-summary.js';
 
 export type { DemoSummary } from './demo-summary.js';
@@ -55,6 +56,8 @@ export class Demo {
 	refused = 0;
 	/** Refusals by reason: full is the network working; no-permit and cut-off are its limits showing. */
 	readonly refusedBy: Record<string, number> = {};
+	/** From a move handed to its door to the door's answer. */
+	readonly latency = new LatencyRecorder();
 	paused = false;
 	rate: number;
 	#endTraffic: (() => void) | null = null;
@@ -131,8 +134,9 @@ export class Demo {
 		// An injected person is counted in the truth (areas' figures) but not walked about by the crowd.
 		const move: PlannedMove = { person: null, kind: 'visitor', sensor: sensor as SensorId, direction, to: null };
 		return peer.move(direction, 'visitor').then((answer) => {
-			// The truth follows: the simulator sees every decision, injected ones too.
-			this.#settle(move, answer.admitted, answer.admitted ? null : (answer.area as AreaId | null));
+			// The truth follows: the simulator sees every decision, injected ones too (not
+			// counted as false refusals: an injected exit may have nobody inside to walk out).
+			this.#settle(move, answer.admitted, answer.admitted ? null : (answer.area as AreaId | null), null);
 			this.cluster.remember({ ...answer, peer: sensor, injected: true });
 			return answer.admitted ? 'admitted' : `refused: ${answer.reason}`;
 		});
@@ -187,19 +191,23 @@ export class Demo {
 		}
 		this.tried++;
 		this.#inFlight++;
+		const started = this.clock.now();
 		void peer.move(move.direction, move.kind).then((answer) => {
 			this.#inFlight--;
-			if (answer.admitted) this.admitted++;
-			else {
+			this.latency.record(this.clock.now() - started);
+			if (answer.admitted) {
+				this.admitted++;
+				this.#settle(move, true, null, null);
+			} else {
 				this.refused++;
 				this.refusedBy[answer.reason] = (this.refusedBy[answer.reason] ?? 0) + 1;
+				this.#settle(move, false, answer.area as AreaId | null, answer.reason);
 			}
-			this.#settle(move, answer.admitted, answer.admitted ? null : (answer.area as AreaId | null));
 		});
 	}
 
-	#settle(move: PlannedMove, admitted: boolean, area: AreaId | null): void {
-		const violated = this.crowd.settle(move, admitted, area);
+	#settle(move: PlannedMove, admitted: boolean, area: AreaId | null, reason: string | null): void {
+		const violated = this.crowd.settle(move, admitted, area, reason);
 		if (violated !== null) this.options.events({ type: 'violation', sensor: move.sensor, area: violated, message: `${violated} went over capacity` });
 	}
 
@@ -226,7 +234,7 @@ export class Demo {
 	}
 
 	summary(trafficMs: number, agreed: boolean, drainMs: number): DemoSummary {
-		return summarize(this.cluster, this.crowd, { tried: this.tried, admitted: this.admitted, refused: this.refused, refusedBy: this.refusedBy }, trafficMs, agreed, drainMs);
+		return summarize(this.cluster, this.crowd, { tried: this.tried, admitted: this.admitted, refused: this.refused, refusedBy: this.refusedBy, latency: this.latency.summary() }, trafficMs, agreed, drainMs);
 	}
 
 	close(): Promise<void> {
