@@ -15,8 +15,6 @@ export type RefusalReason =
 	| 'full'
 	/** The area has room, but at other sensors, and none was lent within the bounded wait. */
 	| 'no-permit'
-	/** Nobody is known to be inside the area being left. */
-	| 'empty'
 	/** The area has room and this sensor holds permits, but its lease is spent and its granter gave no more within the bounded wait. */
 	| 'cut-off'
 	/** The peer is shutting down and decides nothing more. */
@@ -97,11 +95,10 @@ export class SensorCounter<P = unknown> {
 	attempt(direction: Direction, person: Person): Attempt {
 		const move: Move = direction === 'enter' ? this.sensor.inward : this.sensor.outward;
 		const who: Person = this.sensor.staffOnly ? 'staff' : person;
-		for (const area of move.leaves) {
-			const ledger = this.#ledger(area);
-			const inside = who === 'staff' ? ledger.staff() : ledger.occupancy();
-			if (inside <= 0) return { kind: 'refused', reason: 'empty', area };
-		}
+		// Leaving needs nothing: a person who walks out is out. This replica may not have
+		// heard of the entry yet (its own view then dips below zero until it does); refusing
+		// would leave a phantom inside for the rest of the day. Each sensor's permits come only
+		// from its own exits and gifts, so counting an exit frees exactly the place it left.
 		if (who === 'visitor') {
 			const short: AreaId[] = [];
 			const leases: AreaId[] = [];

@@ -496,8 +496,6 @@ export class SensorCore {
 				if (this.leases.isMoving(area!)) return `${area} has room, but this sensor's lease there is spent and is moving to another granter (the tracker has not answered yet)`;
 				return `${area} has room, but this sensor's lease there is spent and its granter ${granter} gave no more within ${borrowWaitMs} ms`;
 			}
-			case 'empty':
-				return `nobody is known to be in ${area}`;
 			case 'stopped':
 				return this.#phase === 'joining' || this.#phase === 'recovering' ? 'the sensor peer is still starting' : 'the sensor peer is shutting down';
 		}
