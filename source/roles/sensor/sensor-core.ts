@@ -49,10 +49,24 @@ interface Pending {
 }
 
 interface Loan {
-	/** The sibling asked last, when, and the ones that said no since the loan began. */
-	asked: SensorId;
+	/** The siblings asked since the loan began, when the last round went out, and the ones that said no. */
+	readonly asked: Set<SensorId>;
 	at: number;
 	readonly denied: Set<SensorId>;
+}
+
+/**
+ * Siblings asked at once for a loan: the richest as far as we know, then others — an exit
+ * elsewhere gives its door a permit we hear of only with its next row. One answer is
+ * enough, and a sibling with nothing to lend says so at once.
+ */
+const LOAN_FANOUT = 3;
+
+/** A sensor's place in the asking order at `turn`: a cheap hash, the same on every run. */
+function rotate(sensor: SensorId, turn: number): number {
+	let hash = turn * 2654435761;
+	for (let index = 0; index < sensor.length; index++) hash = Math.imul(hash ^ sensor.charCodeAt(index), 16777619);
+	return hash >>> 0;
 }
 
 interface Save {
@@ -99,6 +113,8 @@ export class SensorCore {
 	readonly #demand = new Map<AreaId, DemandMeter>();
 	readonly #pending: Pending[] = [];
 	readonly #loans = new Map<AreaId, Loan>();
+	/** Turns the order siblings of equal standing are asked in, so that no one is always asked first. */
+	#loanTurn = 0;
 	/** Own rows known to be on disk: the only ones ever sent (a row sent before it is durable could outlive a crash the log does not). */
 	readonly #persisted = new Map<AreaId, Row>();
 	/** Areas whose saved row has not been sent yet. */
@@ -438,6 +454,9 @@ export class SensorCore {
 			return true;
 		}
 		if (attempt.kind === 'refused') {
+			// Full as far as we know; but the place an exit made at a sibling reaches us only
+			// with its row. Ask before saying so: a sibling holding a permit means there is room.
+			if (attempt.reason === 'full' && attempt.area !== null && now < pending.deadline && this.#borrow(attempt.area, now, true)) return false;
 			this.#refuse(pending, attempt.reason, attempt.area, now);
 			return true;
 		}
@@ -502,37 +521,41 @@ export class SensorCore {
 	}
 
 	/**
-	 * Asks the present sibling believed to hold the most permits in `area` for a loan, unless
-	 * a request is already out and not yet due for a retry. False when no one can lend.
+	 * Asks siblings of `area` for a loan, LOAN_FANOUT at a time: the richest as far as we
+	 * know first, then any other present one. A new round goes out when every sibling
+	 * asked has said no, or borrowRetryMs after the last. False once every present
+	 * sibling has said no, or none is present: nobody can lend.
 	 */
-	#borrow(area: AreaId, now: number): boolean {
-		const loan = this.#loans.get(area);
-		if (loan && now - loan.at < this.config.timings.borrowRetryMs) return true;
-		const lender = this.#richestSibling(area, loan?.denied ?? new Set());
-		if (!lender) return false;
-		const want = Math.max(1, Math.ceil(lender.permits / 2));
-		this.member.send(lender.member, { type: 'permit-request', area, want });
-		this.member.traffic.countUnicast();
-		if (loan) {
-			loan.asked = lender.sensor;
-			loan.at = now;
-		} else {
-			this.#loans.set(area, { asked: lender.sensor, at: now, denied: new Set() });
+	#borrow(area: AreaId, now: number, blind = false): boolean {
+		let loan = this.#loans.get(area);
+		if (!loan) this.#loans.set(area, (loan = { asked: new Set(), at: -Infinity, denied: new Set() }));
+		const waiting = [...loan.asked].some((sensor) => !loan.denied.has(sensor));
+		if (waiting && now - loan.at < this.config.timings.borrowRetryMs) return true;
+		const lenders = this.#lenders(area, loan.denied, blind).slice(0, LOAN_FANOUT);
+		if (lenders.length === 0) return false;
+		for (const lender of lenders) {
+			this.member.send(lender.member, { type: 'permit-request', area, want: Math.max(1, Math.ceil(lender.permits / 2)) });
+			this.member.traffic.countUnicast();
+			loan.asked.add(lender.sensor);
 		}
+		loan.at = now;
 		return true;
 	}
 
-	#richestSibling(area: AreaId, denied: ReadonlySet<SensorId>): { sensor: SensorId; member: string; permits: number } | null {
+	/** Present siblings of `area` that have not said no: the richest as far as we know first, then by who asked least lately. */
+	#lenders(area: AreaId, denied: ReadonlySet<SensorId>, blind: boolean): { sensor: SensorId; member: string; permits: number }[] {
 		const ledger = this.counter.ledger(area)!;
-		let best: { sensor: SensorId; member: string; permits: number } | null = null;
+		const lenders: { sensor: SensorId; member: string; permits: number }[] = [];
 		for (const member of this.member.directory.members()) {
 			if (member.role !== 'sensor' || member.sensor === null || member.id === this.member.self.id || this.member.liveness.isDead(member.id)) continue;
 			const sensor = sensorId(member.sensor);
-			if (!ledger.hasSensor(sensor) || denied.has(sensor)) continue;
+			if (!ledger.hasSensor(sensor) || denied.has(sensor) || !ledger.ring.has(sensor)) continue;
 			const permits = ledger.permitsOf(sensor);
-			if (permits > 0 && (best === null || permits > best.permits)) best = { sensor, member: member.id, permits };
+			if (permits > 0 || blind) lenders.push({ sensor, member: member.id, permits });
 		}
-		return best;
+		// Richest first; among equals, a different order each call spreads the asking.
+		const turn = this.#loanTurn++;
+		return lenders.sort((a, b) => b.permits - a.permits || rotate(a.sensor, turn) - rotate(b.sensor, turn));
 	}
 
 	/** Re-tries waiting moves: a loan may have arrived, or their wait may be over. */
@@ -607,9 +630,12 @@ export class SensorCore {
 				return;
 			case 'permit-denied': {
 				const loan = this.#loans.get(message.area as AreaId);
-				if (loan && sender.sensor !== null) {
-					loan.denied.add(sensorId(sender.sensor));
-					loan.at = -Infinity; // ask the next one now
+				const sensor = sender.sensor === null ? null : sensorId(sender.sensor);
+				// Only a sibling we asked can say no: anyone else's "no" would hurry a refusal.
+				if (loan && sensor !== null && loan.asked.has(sensor) && !loan.denied.has(sensor)) {
+					loan.denied.add(sensor);
+					// Everyone asked said no: the next round (or the refusal) need not wait.
+					if ([...loan.asked].every((asked) => loan.denied.has(asked))) loan.at = -Infinity;
 					this.#expirePending(now);
 				}
 				return;
