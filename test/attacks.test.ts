@@ -97,6 +97,25 @@ test('forged exits never make occupancy negative nor free a place', async (t) =>
 	t.is(truth.peak, 6);
 });
 
+test('a staff entrance cannot soak up permits: nobody lends to a sensor that may not hold any', async (t) => {
+	// A mall of 4: north and south share its permits; the staff door holds none and needs none.
+	const sim = await simulate(t, { capacities: { mall: 4, floor: 4 } });
+	const north = await sim.peer('north');
+	const south = await sim.peer('south');
+	const staff = await sim.peer('staff');
+	await sim.runFor(2000);
+	// Mallory holds the staff door's account and asks both entrances for every permit they hold, again and again.
+	for (let round = 0; round < 20; round++) {
+		for (const area of ['mall', 'ground']) for (const lender of ['north', 'south']) staff.node.send(lender, { type: 'permit-request', area, want: 10 });
+		await sim.runFor(100);
+	}
+	t.is(north.counter.ownRow(areaId('mall')).given.size + south.counter.ownRow(areaId('mall')).given.size, 0, 'no entrance gave anything away');
+	// All four places are still there for visitors.
+	let admitted = 0;
+	for (let n = 0; n < 4; n++) if ((await sim.settle(north.move('enter', 'visitor'))).admitted) admitted++;
+	t.is(admitted, 4);
+});
+
 test('a take beyond what the holder held above its lease is not believed', async (t) => {
 	const { sim, doors: [rogue, honest], ops } = await store(t, 10);
 	// The front door is the back door's granter: it "takes" 1,000 permits from it.

@@ -131,10 +131,14 @@ export class SensorCounter<P = unknown> {
 		this.#bump(area, 'refused');
 	}
 
-	/** Hands `count` of this sensor's permits in `area` to another sensor of the area. */
+	/**
+	 * Hands `count` of this sensor's permits in `area` to another sensor that may hold
+	 * permits there. Never to a staff entrance: it may not hold any (its row is refused if
+	 * it gives or spends one), so a permit given to it would be lost to visitors for good.
+	 */
 	give(area: AreaId, to: SensorId, count: number): number {
 		const ledger = this.#ledger(area);
-		if (to === this.self || !ledger.hasSensor(to)) return 0;
+		if (to === this.self || !ledger.ring.has(to)) return 0;
 		const granted = Math.min(count, this.spendable(area));
 		if (granted <= 0) return 0;
 		ledger.write(this.self, withGift(ledger.row(this.self), to, granted));

@@ -607,6 +607,11 @@ export class SensorCore {
 				const area = message.area as AreaId;
 				const borrower = this.#siblingIn(sender, area);
 				if (borrower === null) return;
+				if (!counter.ledger(area)!.ring.has(borrower)) {
+					// A staff entrance may hold no permits: it has no business asking.
+					this.member.traffic.countDrop('not-allowed');
+					return;
+				}
 				const size = loanSize(counter.permits(area), message.want);
 				const lent = this.#phase === 'serving' ? counter.give(area, borrower, size) : 0;
 				// The loan reaches the borrower in our row, sent once the row is on disk.
