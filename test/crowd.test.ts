@@ -47,3 +47,19 @@ test('decision latency: nearest-rank percentiles over every sample', (t) => {
 	t.is(latency.count, 2000);
 	t.deepEqual(latency.summary(), { p50: 100, p99: 198, max: 200 });
 });
+
+test('staff come for a shift, one per store and floor, not in an endless stream', (t) => {
+	// Three areas below the mall's root: a shift of two. Every move is let through.
+	let seed = 7;
+	const crowd = new Crowd(tinyLayout({ mall: 1000, floor: 1000, store: 1000 }), () => ((seed = (seed * 16807) % 2147483647) / 2147483647));
+	let staffArrivals = 0;
+	for (let step = 0; step < 20_000; step++) {
+		const move = crowd.plan();
+		if (!move) continue;
+		if (move.kind === 'staff' && move.person === null) staffArrivals++;
+		crowd.settle(move, true, null, null);
+		t.true(crowd.truth.get(areaId('mall'))!.staff <= 2);
+	}
+	t.true(staffArrivals >= 2, 'the shift came');
+	t.true(crowd.truth.get(areaId('mall'))!.visitors > 0);
+});

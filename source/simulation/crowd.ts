@@ -34,8 +34,12 @@ export interface AreaTruth {
 
 /** Chance that a step brings someone new to a street entrance rather than moving someone inside. */
 const ARRIVAL_SHARE = 0.45;
-/** Share of arrivals that are staff, at the staff entrance. */
+/** Share of arrivals that are staff, at the staff entrance, while a shift is short of people. */
 const STAFF_SHARE = 0.04;
+/** A shift: this many staff per store and per floor (shop assistants, cleaners, security). */
+const STAFF_PER_AREA = 1;
+/** Chance that a member of staff inside a store stays at work rather than moving on. */
+const STAFF_STAY = 0.8;
 
 /**
  * The simulator's people and the truth about where they are. It plans plausible moves
@@ -57,9 +61,14 @@ export class Crowd {
 	readonly #popularity = new Map<AreaId, number>();
 	/** The layout's sensors, listed once: every planned move searches them. */
 	readonly #sensors: readonly Sensor[];
+	/** The whole mall (the root area), and how many staff a shift has. */
+	readonly #mall: AreaId;
+	readonly #shift: number;
 
 	constructor(readonly layout: MallLayout, readonly random: () => number) {
 		this.#sensors = [...layout.sensors.values()];
+		this.#mall = [...layout.areas.values()].find((area) => area.parent === null)!.id;
+		this.#shift = STAFF_PER_AREA * (layout.areas.size - 1);
 		for (const area of layout.areas.keys()) this.truth.set(area, { visitors: 0, staff: 0, peak: 0, admitted: 0, refused: 0 });
 		for (const { stores } of layout.floors) {
 			stores.forEach((store, index) => this.#popularity.set(store, index % 3 === 0 ? 4 : 1));
@@ -130,7 +139,8 @@ export class Crowd {
 	}
 
 	#arrival(): PlannedMove | null {
-		const staff = this.random() < STAFF_SHARE;
+		// Staff come for their shift, not in a stream: once it is full, only visitors arrive.
+		const staff = this.random() < STAFF_SHARE && this.truth.get(this.#mall)!.staff < this.#shift;
 		const doors = this.#sensors.filter((sensor) => sensor.kind === (staff ? 'staff-entrance' : 'entrance'));
 		const door = this.#pick(doors);
 		if (!door) return null;
@@ -161,6 +171,8 @@ export class Crowd {
 	#choose(person: Individual): Omit<PlannedMove, 'person' | 'kind'> | null {
 		const { floor, store } = person.where;
 		const sensors = this.#sensors;
+		// Staff in a store are mostly at work there.
+		if (store !== null && person.kind === 'staff' && this.random() < STAFF_STAY) return null;
 		if (store !== null) {
 			const door = this.#pick(sensors.filter((sensor) => sensor.kind === 'store-door' && sensor.inward.enters.includes(store)));
 			return door ? { sensor: door.id, direction: 'exit', to: { floor, store: null } } : null;
