@@ -58,7 +58,9 @@ export class Referee {
 	readonly #movedAt = new Map<string, number>();
 	/** When each member (and the tracker) last started serving. */
 	readonly #upAt = new Map<string, number>();
+	/** Members already reported behind the tracker's epoch: once each, until they move. */
 	readonly #behindReported = new Set<string>();
+	/** `#checkEpochs` looks once a simulated second. */
 	#epochsCheckedAt = -Infinity;
 	#trackerLife = 0;
 

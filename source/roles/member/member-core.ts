@@ -129,7 +129,6 @@ export class MemberCore {
 	#nextLivenessAt = Infinity;
 	/** Indirect probes under way: target → the members that asked us to ping it. */
 	readonly #probing = new Map<string, Set<string>>();
-
 	/** Messages for the role that arrive before it serves: handed over when it does. */
 	readonly #early: [MemberRecord, MemberMessage][] = [];
 	/** One set of counters for the node's life, across epochs. */
@@ -774,13 +773,13 @@ export class MemberCore {
 	}
 }
 
-/** The tracker's clear "log in again". */
 /** Whether `bytes` is a member frame that says it is from `sender` (its seal is for its recipient to check). */
 function isFrameFrom(bytes: Buffer, sender: string): boolean {
 	const frame = parseFrame(bytes);
 	return frame.ok && frame.value.kind === 'member' && frame.value.sender === sender;
 }
 
+/** The tracker's clear "log in again". */
 export function isRejoinHint(body: Buffer): boolean {
 	const message = decodeBody(clearMessage, body);
 	return message.ok && message.value.type === 'rejoin';

@@ -542,14 +542,18 @@ export class SensorCore {
 		return true;
 	}
 
-	/** Present siblings of `area` that have not said no: the richest as far as we know first, then by who asked least lately. */
+	/**
+	 * Present siblings of `area` that may hold permits and have not said no: the richest as
+	 * far as we know first, equals in an order that turns with every call. `blind`: also
+	 * those we believe hold none (our view of them may be behind).
+	 */
 	#lenders(area: AreaId, denied: ReadonlySet<SensorId>, blind: boolean): { sensor: SensorId; member: string; permits: number }[] {
 		const ledger = this.counter.ledger(area)!;
 		const lenders: { sensor: SensorId; member: string; permits: number }[] = [];
 		for (const member of this.member.directory.members()) {
 			if (member.role !== 'sensor' || member.sensor === null || member.id === this.member.self.id || this.member.liveness.isDead(member.id)) continue;
 			const sensor = sensorId(member.sensor);
-			if (!ledger.hasSensor(sensor) || denied.has(sensor) || !ledger.ring.has(sensor)) continue;
+			if (!ledger.ring.has(sensor) || denied.has(sensor)) continue;
 			const permits = ledger.permitsOf(sensor);
 			if (permits > 0 || blind) lenders.push({ sensor, member: member.id, permits });
 		}
