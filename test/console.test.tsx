@@ -31,7 +31,7 @@ const data: ConsoleData = {
 	recoveries: [{ peer: 'bakery-door', incarnation: 3, replayed: 42, ms: 130, fetched: 1, tornTail: true }],
 	reclaims: [{ by: 'fashion-door', from: 'fashion-side-door', area: 'fashion', permits: 12 }],
 	logs: ['first line', 'second line'],
-	simulation: { paused: false, rate: 300, population: 50, violations: 0, admitted: 70, refused: 19 },
+	simulation: { paused: false, rate: 300, population: 50, violations: 0, admitted: 70, refused: 19, refusedWithRoom: 3 },
 };
 
 test('occupancy shows each area against capacity, staff beside visitors, and marks the full and nearly full', (t) => {
@@ -115,6 +115,12 @@ async function frameMatching(app: { lastFrame: () => string | undefined }, patte
 		await tick();
 	}
 }
+
+test("the demo's header says how many were refused while there was room", (t) => {
+	const app = render(<ConsoleApp data={data} theme={dark} columns={160} rows={45} onCommand={() => {}} />);
+	t.regex(app.lastFrame() ?? '', /70 in · 19 refused \(3 with room\) · 0 violations/);
+	app.unmount();
+});
 
 test('? opens the help listing every key, and Esc closes it', async (t) => {
 	const app = render(<ConsoleApp data={data} theme={dark} columns={140} rows={45} onCommand={() => {}} />);

@@ -106,7 +106,16 @@ export interface ConsoleData {
 	readonly recoveries: readonly RecoveryRow[];
 	readonly reclaims: readonly ReclaimRow[];
 	readonly logs: readonly string[];
-	readonly simulation: { readonly paused: boolean; readonly rate: number; readonly population: number; readonly violations: number; readonly admitted: number; readonly refused: number } | null;
+	readonly simulation: {
+		readonly paused: boolean;
+		readonly rate: number;
+		readonly population: number;
+		readonly violations: number;
+		readonly admitted: number;
+		readonly refused: number;
+		/** Refused while the truth had room (the demo's falseRefusals): the network's limits showing, not the mall's. */
+		readonly refusedWithRoom: number;
+	} | null;
 }
 
 /** Green below 80 %, amber below 95 %, red from 95 % (the thresholds). */

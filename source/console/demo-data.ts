@@ -58,7 +58,7 @@ export class DemoData implements ConsoleSource {
 			recoveries: this.#recoveries.read(demo.recoveries, demo.recoveries.length),
 			reclaims: this.#reclaims.read(demo.recoveries, demo.recoveries.length),
 			logs: demo.log,
-			simulation: { paused: demo.paused, rate: demo.rate, population: demo.crowd.population, violations: demo.crowd.violations, admitted: demo.admitted, refused: demo.refused },
+			simulation: { paused: demo.paused, rate: demo.rate, population: demo.crowd.population, violations: demo.crowd.violations, admitted: demo.admitted, refused: demo.refused, refusedWithRoom: Object.values(demo.crowd.falseRefusals).reduce((sum, count) => sum + count, 0) },
 		};
 	}
 

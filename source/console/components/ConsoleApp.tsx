@@ -71,7 +71,7 @@ const FOOTER: Record<Pane, string> = {
 function headerLine({ header, simulation }: ConsoleData, columns: number, theme: Theme) {
 	const left = ` footfall ${header.role} · ${header.mall} · ${header.identity} · epoch ${header.epoch} · tracker ${header.trackerUp ? 'up' : 'DOWN'} · up ${Math.floor(header.uptimeMs / 1000)} s`;
 	const right = simulation
-		? `${simulation.paused ? 'PAUSED' : `${simulation.rate}/s`} · ${simulation.population} inside · ${simulation.admitted} in · ${simulation.refused} refused · ${simulation.violations} violations `
+		? `${simulation.paused ? 'PAUSED' : `${simulation.rate}/s`} · ${simulation.population} inside · ${simulation.admitted} in · ${simulation.refused} refused (${simulation.refusedWithRoom} with room) · ${simulation.violations} violations `
 		: '';
 	// The simulation's figures (violations above all) matter more than the end of the identity line.
 	const room = Math.max(20, columns - right.length - 1);
