@@ -1,5 +1,6 @@
 import type { SensorId } from '../model/ids.js';
 import type { Demo } from '../simulation/demo.js';
+import { falseRefusals } from '../simulation/demo-summary.js';
 import type { DemoCommand } from './components/ConsoleApp.js';
 import { EventRows, flagOf, reclaimRows, recoveryRows, type AreaRow, type ConsoleData, type PeerRow } from './console-data.js';
 import { observerAreaRows, ownAreaRows } from './role-data.js';
@@ -58,7 +59,7 @@ export class DemoData implements ConsoleSource {
 			recoveries: this.#recoveries.read(demo.recoveries, demo.recoveries.length),
 			reclaims: this.#reclaims.read(demo.recoveries, demo.recoveries.length),
 			logs: demo.log,
-			simulation: { paused: demo.paused, rate: demo.rate, population: demo.crowd.population, violations: demo.crowd.violations, admitted: demo.admitted, refused: demo.refused, refusedWithRoom: Object.values(demo.crowd.falseRefusals).reduce((sum, count) => sum + count, 0) },
+			simulation: { paused: demo.paused, rate: demo.rate, population: demo.crowd.population, violations: demo.crowd.violations, admitted: demo.admitted, refused: demo.refused, refusedWithRoom: falseRefusals(demo.crowd, demo.tried).total },
 		};
 	}
 

@@ -549,17 +549,17 @@ export class SensorCore {
 	 */
 	#lenders(area: AreaId, denied: ReadonlySet<SensorId>, blind: boolean): { sensor: SensorId; member: string; permits: number }[] {
 		const ledger = this.counter.ledger(area)!;
-		const lenders: { sensor: SensorId; member: string; permits: number }[] = [];
+		const turn = this.#loanTurn++;
+		const lenders: { sensor: SensorId; member: string; permits: number; order: number }[] = [];
 		for (const member of this.member.directory.members()) {
 			if (member.role !== 'sensor' || member.sensor === null || member.id === this.member.self.id || this.member.liveness.isDead(member.id)) continue;
 			const sensor = sensorId(member.sensor);
 			if (!ledger.ring.has(sensor) || denied.has(sensor)) continue;
 			const permits = ledger.permitsOf(sensor);
-			if (permits > 0 || blind) lenders.push({ sensor, member: member.id, permits });
+			if (permits > 0 || blind) lenders.push({ sensor, member: member.id, permits, order: rotate(sensor, turn) });
 		}
 		// Richest first; among equals, a different order each call spreads the asking.
-		const turn = this.#loanTurn++;
-		return lenders.sort((a, b) => b.permits - a.permits || rotate(a.sensor, turn) - rotate(b.sensor, turn));
+		return lenders.sort((a, b) => b.permits - a.permits || a.order - b.order);
 	}
 
 	/** Re-tries waiting moves: a loan may have arrived, or their wait may be over. */
