@@ -359,6 +359,30 @@ test('nobody can vouch for a crashed sensor: a helper passes sealed probes on, a
 	t.is(north.node.liveness.health('staff'), 'dead');
 });
 
+test('a helper forwards only the asker\'s own sealed ping, and an ack sent "via" a member that asked nothing is dropped', async (t) => {
+	const sim = await simulate(t);
+	const north = await sim.peer('north');
+	const south = await sim.peer('south');
+	const staff = await sim.peer('staff');
+	await sim.runFor(2000);
+	// Mallory holds south's account. She asks north to pass on a frame that says it is the tracker's.
+	const forged = encodeMember(randomBytes(32), { epoch: sim.tracker.epoch, incarnation: 1, seq: 1, sender: 'tracker' }, encodeBody({ type: 'ping' }));
+	let passedOn = 0;
+	sim.network.tap((from, to, bytes) => {
+		if (from.host === 'north' && bytes.equals(forged)) passedOn++;
+	});
+	const unexpected = (): number => north.node.traffic.dropped.get('unexpected') ?? 0;
+	const before = unexpected();
+	south.node.send('north', { type: 'ping-req', target: 'staff', ping: forged.toString('base64') });
+	// And she pings staff naming north as the helper to answer through: north asked nobody anything.
+	south.node.send('staff', { type: 'ping', via: 'north' });
+	await sim.runFor(500);
+	t.is(passedOn, 0, 'north passed on nothing that was not south\'s own');
+	t.is(unexpected() - before, 2, 'both dropped and counted at north');
+	t.is(north.node.liveness.health('staff'), 'alive');
+	t.is(staff.node.liveness.health('north'), 'alive');
+});
+
 test('an unknown user costs the tracker the same check as a known one, and hears the same words', async (t) => {
 	const sim = await simulate(t);
 	const mallory = new Attacker(sim);
